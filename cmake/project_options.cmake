@@ -9,7 +9,6 @@ target_compile_options(
               -Wextra
               -Wpedantic
               -Wshadow
-              -Wnon-virtual-dtor
               -Woverloaded-virtual
               -Wimplicit-fallthrough
               -Wno-missing-field-initializers
