@@ -1,0 +1,20 @@
+#ifndef BBSYNC_SANDBOX_HEALTHCLOUD_ROUTES_HPP
+#define BBSYNC_SANDBOX_HEALTHCLOUD_ROUTES_HPP
+
+#include <cstdint>
+
+#include "sandbox/route_response.hpp"
+#include "sandbox/sandbox_state.hpp"
+
+namespace bbsync::sandbox {
+
+// Handles a request to the healthcloud port: POST of a FHIR batch Bundle to the Healthcare
+// API bundle endpoint. Each entry is validated, resolved and stored or rejected on its own
+// and reported in a batch-response Bundle in request order. Throws only std::bad_alloc.
+route_response handle_healthcloud_request(
+    sandbox_state& state, const http_request& request, std::int64_t now_ms
+);
+
+}  // namespace bbsync::sandbox
+
+#endif

@@ -1,0 +1,122 @@
+#include "sandbox/options.hpp"
+
+#include <charconv>
+#include <limits>
+#include <string_view>
+
+namespace bbsync::sandbox {
+namespace {
+
+constexpr int max_patients = 100000;
+constexpr int max_eobs_per_patient = 10000;
+constexpr int max_token_lifetime = 31 * 24 * 3600;
+
+template <class Integer>
+bool parse_integer(std::string_view text, Integer min, Integer max, Integer& out)
+{
+    Integer value{};
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || ptr != end || value < min || value > max)
+        return false;
+    out = value;
+    return true;
+}
+
+std::string range_error(std::string_view option, std::string_view value, std::string_view range)
+{
+    return "invalid value '" + std::string(value) + "' for " + std::string(option) + ": expected " +
+           std::string(range);
+}
+
+}  // namespace
+
+parse_outcome parse_options(int argc, const char* const* argv)
+{
+    options result;
+    bool have_state_dir = false;
+    for (int i = 1; i < argc; ++i)
+    {
+        const std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h")
+            return help_requested{};
+
+        // Accept both "--name value" and "--name=value".
+        std::string_view name = arg;
+        std::string_view value;
+        bool has_value = false;
+        if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos)
+        {
+            name = arg.substr(0, eq);
+            value = arg.substr(eq + 1);
+            has_value = true;
+        }
+        const bool known = name == "--state-dir" || name == "--patients" || name == "--eobs-per-patient" ||
+                           name == "--seed" || name == "--access-token-lifetime";
+        if (!known)
+            return invalid_options{"unknown option '" + std::string(arg) + "': run with --help for the list"};
+        if (!has_value)
+        {
+            if (i + 1 >= argc)
+                return invalid_options{"missing value for " + std::string(name) + ": run with --help"};
+            value = argv[++i];
+        }
+
+        if (name == "--state-dir")
+        {
+            if (value.empty())
+                return invalid_options{"invalid value '' for --state-dir: expected a directory path"};
+            result.state_dir = std::filesystem::path(value);
+            have_state_dir = true;
+        }
+        else if (name == "--patients")
+        {
+            if (!parse_integer(value, 1, max_patients, result.patients))
+                return invalid_options{range_error(name, value, "an integer from 1 to 100000")};
+        }
+        else if (name == "--eobs-per-patient")
+        {
+            if (!parse_integer(value, 0, max_eobs_per_patient, result.eobs_per_patient))
+                return invalid_options{range_error(name, value, "an integer from 0 to 10000")};
+        }
+        else if (name == "--seed")
+        {
+            if (!parse_integer(
+                    value, std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max(), result.seed
+                ))
+                return invalid_options{range_error(name, value, "an integer from 0 to 18446744073709551615")};
+        }
+        else
+        {
+            if (!parse_integer(value, 1, max_token_lifetime, result.access_token_lifetime_seconds))
+                return invalid_options{range_error(name, value, "a number of seconds from 1 to 2678400")};
+        }
+    }
+    if (!have_state_dir)
+        return invalid_options{
+            "missing --state-dir: give the directory for ca.pem, patients.json and sandbox.json"};
+    return result;
+}
+
+std::string help_text()
+{
+    return "Usage: bbsync-sandbox --state-dir DIR [options]\n"
+           "\n"
+           "Local HTTPS emulator of the Blue Button 2.0 API (payer), the Salesforce login and\n"
+           "REST API (salesforce) and the Salesforce Healthcare API (healthcloud), on three\n"
+           "ephemeral ports of 127.0.0.1. It writes DIR/ca.pem, DIR/patients.json and, once\n"
+           "ready, DIR/sandbox.json, then serves until SIGTERM or SIGINT.\n"
+           "\n"
+           "Options:\n"
+           "  --state-dir DIR                  directory for the files above; created if missing (required)\n"
+           "  --patients N                     number of synthetic patients, 1 to 100000 (default 10)\n"
+           "  --eobs-per-patient M             ExplanationOfBenefit resources per patient, 0 to 10000\n"
+           "                                   (default 20)\n"
+           "  --seed S                         seed of the generated data and tokens, 0 to 2^64-1\n"
+           "                                   (default 1)\n"
+           "  --access-token-lifetime SECONDS  lifetime of payer access tokens, 1 to 2678400\n"
+           "                                   (default 3600)\n"
+           "  --help                           print this text and exit\n";
+}
+
+}  // namespace bbsync::sandbox

@@ -1,0 +1,42 @@
+#ifndef BBSYNC_SANDBOX_OPTIONS_HPP
+#define BBSYNC_SANDBOX_OPTIONS_HPP
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <variant>
+
+namespace bbsync::sandbox {
+
+// Command line settings of bbsync-sandbox.
+struct options
+{
+    std::filesystem::path state_dir;
+    int patients = 10;
+    int eobs_per_patient = 20;
+    std::uint64_t seed = 1;
+    int access_token_lifetime_seconds = 3600;
+};
+
+// Outcome of parsing a command line that asked for the help text.
+struct help_requested
+{};
+
+// Outcome of parsing an invalid command line: a one-line message naming the option.
+struct invalid_options
+{
+    std::string message;
+};
+
+using parse_outcome = std::variant<options, help_requested, invalid_options>;
+
+// Parses argv. Returns help_requested for --help, invalid_options with a message naming the
+// option and its allowed range for bad or missing values. Throws nothing but std::bad_alloc.
+parse_outcome parse_options(int argc, const char* const* argv);
+
+// Returns the --help text, one line per option with its unit and default.
+std::string help_text();
+
+}  // namespace bbsync::sandbox
+
+#endif
