@@ -1,0 +1,97 @@
+#include "mapping_test_support.hpp"
+
+#include <boost/json/parser.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace bbsync::mapping::testing {
+
+boost::json::value load_fixture(std::string_view relative_path)
+{
+    const std::string path = std::string(BBSYNC_FIXTURES_DIR) + "/" + std::string(relative_path);
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+    {
+        throw std::runtime_error("cannot open fixture " + path);
+    }
+    std::stringstream text;
+    text << file.rdbuf();
+
+    boost::json::parser parser;
+    boost::system::error_code ec;
+    parser.write(text.str(), ec);
+    if (ec)
+    {
+        throw std::runtime_error("cannot parse fixture " + path + ": " + ec.message());
+    }
+    return parser.release();
+}
+
+eob_mapping map_fixture(std::string_view relative_path)
+{
+    mapping_context ctx;
+    ctx.sf_patient_id = test_patient_id;
+    auto mapped = map_eob(load_fixture(relative_path), ctx);
+    if (!mapped)
+    {
+        throw std::runtime_error(
+            "map_eob failed for " + std::string(relative_path) + ": " + mapped.error().message()
+        );
+    }
+    return std::move(*mapped);
+}
+
+const mapped_resource* find_resource(
+    const eob_mapping& mapping, std::string_view type, std::string_view value
+)
+{
+    for (const mapped_resource& resource : mapping.resources)
+    {
+        if (resource.resource_type == type && resource.identifier_value == value)
+        {
+            return &resource;
+        }
+    }
+    return nullptr;
+}
+
+std::size_t count_resources(const eob_mapping& mapping, std::string_view type)
+{
+    std::size_t count = 0;
+    for (const mapped_resource& resource : mapping.resources)
+    {
+        if (resource.resource_type == type)
+        {
+            ++count;
+        }
+    }
+    return count;
+}
+
+bool has_skip(const eob_mapping& mapping, std::string_view path, std::string_view reason)
+{
+    for (const skipped_element& skipped : mapping.skipped)
+    {
+        if (skipped.path == path && skipped.reason == reason)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string string_at(const boost::json::object& resource, std::string_view pointer)
+{
+    boost::system::error_code ec;
+    const boost::json::value root(resource);
+    const boost::json::value* found = root.find_pointer(pointer, ec);
+    if (found == nullptr || !found->is_string())
+    {
+        return {};
+    }
+    return std::string(found->get_string());
+}
+
+}  // namespace bbsync::mapping::testing
