@@ -1,0 +1,92 @@
+#ifndef BBSYNC_CORO_RUN_HPP
+#define BBSYNC_CORO_RUN_HPP
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+
+#include "coro/tokens.hpp"
+
+namespace bbsync::coro {
+
+// Runs `task` on `context` until it finishes and returns its value, rethrowing its
+// exception. With a timeout, throws std::runtime_error if the task has not finished by
+// then (the context is stopped, so pending work is abandoned). For command-line tools and
+// tests; the daemon's main loop runs the context itself.
+template <class T>
+T run_to_completion(
+    boost::asio::io_context& context,
+    awaitable<T> task,
+    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt
+)
+{
+    std::exception_ptr error;
+    std::optional<T> value;
+    bool finished = false;
+    boost::asio::co_spawn(context, std::move(task), [&](std::exception_ptr e, T result) {
+        finished = true;
+        error = e;
+        if (!e)
+        {
+            value.emplace(std::move(result));
+        }
+    });
+    if (timeout)
+    {
+        context.run_for(*timeout);
+    }
+    else
+    {
+        context.run();
+    }
+    context.restart();
+    if (!finished)
+    {
+        throw std::runtime_error("the task did not finish within its time limit");
+    }
+    if (error)
+    {
+        std::rethrow_exception(error);
+    }
+    return std::move(*value);
+}
+
+// The same for a task without a value.
+inline void run_to_completion(
+    boost::asio::io_context& context,
+    awaitable<void> task,
+    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt
+)
+{
+    std::exception_ptr error;
+    bool finished = false;
+    boost::asio::co_spawn(context, std::move(task), [&](std::exception_ptr e) {
+        finished = true;
+        error = e;
+    });
+    if (timeout)
+    {
+        context.run_for(*timeout);
+    }
+    else
+    {
+        context.run();
+    }
+    context.restart();
+    if (!finished)
+    {
+        throw std::runtime_error("the task did not finish within its time limit");
+    }
+    if (error)
+    {
+        std::rethrow_exception(error);
+    }
+}
+
+}  // namespace bbsync::coro
+
+#endif
