@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "daemon/service/cli.hpp"
+
+int main(int argc, char** argv) { return bbsync::run_cli(argc, argv); }

@@ -1,0 +1,569 @@
+#include "daemon/service/cli.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "coro/run.hpp"
+#include "daemon/service/config.hpp"
+#include "daemon/service/demo.hpp"
+#include "daemon/service/log.hpp"
+#include "daemon/sync/sync_engine.hpp"
+#include "store/migrations.hpp"
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace bbsync {
+namespace {
+
+constexpr const char* version_text = "bbsync 0.1.0";
+
+constexpr const char* help_text = R"(Usage: bbsync [--config PATH] COMMAND [OPTIONS]
+
+Syncs Medicare claims from a Blue Button 2.0 or CARIN payer API into Salesforce Health Cloud.
+
+Commands:
+  demo [--patients N] [--eobs-per-patient M] [--keep]
+                       Start the built-in sandbox, sync N patients (default 100) into it
+                       from a temporary database, print the job table and the sandbox's
+                       counts, then clean up (--keep leaves the temporary folder).
+  run --once           Sync every due patient once, mirror the jobs, exit 1 if a job Failed.
+  run                  Sync due patients on a schedule until SIGTERM or SIGINT.
+  patient add --sf-id ID --payer-id ID --refresh-token-file FILE|- [--interval SECONDS]
+                       Register a consented patient; the refresh token is read from FILE,
+                       or from standard input for '-'.
+  patient list         List patients (shows whether a token is stored, never the token).
+  patient remove --sf-id ID
+  patient resync --sf-id ID
+                       Clear the watermark so the next sync fetches the whole history.
+  jobs [--patient ID] [--status STATUS] [--limit N] [--json]
+                       Show the job history, newest first.
+  db migrate           Create or upgrade the database schema.
+  config check         Validate the configuration and print warnings.
+
+Options:
+  --config PATH        Configuration file (default $BBSYNC_CONFIG or /etc/bbsync/bbsync.conf).
+  --help               Show this help.
+  --version            Show the version.
+
+Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.
+)";
+
+class usage_error : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Removes "--name VALUE" from args and returns VALUE.
+std::optional<std::string> take_option(std::vector<std::string>& args, const std::string& name)
+{
+    for (auto it = args.begin(); it != args.end(); ++it)
+    {
+        if (*it == name)
+        {
+            if (std::next(it) == args.end())
+            {
+                throw usage_error(name + " needs a value; see bbsync --help");
+            }
+            auto value = *std::next(it);
+            args.erase(it, std::next(it, 2));
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+bool take_flag(std::vector<std::string>& args, const std::string& name)
+{
+    auto it = std::find(args.begin(), args.end(), name);
+    if (it == args.end())
+    {
+        return false;
+    }
+    args.erase(it);
+    return true;
+}
+
+void expect_no_more(const std::vector<std::string>& args)
+{
+    if (!args.empty())
+    {
+        throw usage_error("unexpected argument '" + args.front() + "'; see bbsync --help");
+    }
+}
+
+int parse_positive(const std::string& option, const std::string& value, int max)
+{
+    try
+    {
+        std::size_t used = 0;
+        const int number = std::stoi(value, &used);
+        if (used == value.size() && number >= 1 && number <= max)
+        {
+            return number;
+        }
+    }
+    catch (const std::exception&)
+    {}
+    throw usage_error(option + " " + value + " is invalid: use an integer from 1 to " + std::to_string(max));
+}
+
+loaded_config load(const std::string& path)
+{
+    config_sources sources;
+    sources.file_path = path;
+    sources.environment = process_environment();
+    if (const char* credentials = std::getenv("CREDENTIALS_DIRECTORY"))
+    {
+        sources.credentials_directory = credentials;
+    }
+    auto loaded = load_config(sources);
+    log::set_threshold(loaded.values.log_level);
+    for (const auto& warning : loaded.warnings)
+    {
+        log::warning("config", warning);
+    }
+    return loaded;
+}
+
+void require_sync_credentials(const config& settings)
+{
+    std::string missing;
+    const std::pair<const char*, const std::string*> required[] = {
+        {"bluebuttonapi.clientId", &settings.payer_client_id},
+        {"bluebuttonapi.clientSecret", &settings.payer_client_secret},
+        {"hcOrg.client_id", &settings.sf_client_id},
+        {"hcOrg.client_secret", &settings.sf_client_secret},
+    };
+    for (const auto& [key, value] : required)
+    {
+        if (value->empty())
+        {
+            missing += missing.empty() ? key : std::string(", ") + key;
+        }
+    }
+    if (!missing.empty())
+    {
+        throw config_error("missing required configuration: " + missing + "; see docs/configuration.md");
+    }
+}
+
+store::database open_database(const config& settings)
+{
+    auto db = store::database::open(settings.database_path);
+    const auto applied = store::migrate(db, store::load_migrations(store::project_migrations()));
+    if (applied > 0)
+    {
+        log::info(
+            "store", "applied " + std::to_string(applied) + " migration(s) to " + settings.database_path
+        );
+    }
+    return db;
+}
+
+std::string read_secret_input(const std::string& source)
+{
+    std::stringstream content;
+    if (source == "-")
+    {
+        content << std::cin.rdbuf();
+    }
+    else
+    {
+        std::ifstream in(source);
+        if (!in)
+        {
+            throw usage_error(
+                "cannot read the refresh token file " + source + ": check the path and permissions"
+            );
+        }
+        content << in.rdbuf();
+    }
+    auto text = content.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    {
+        text.pop_back();
+    }
+    if (text.empty())
+    {
+        throw usage_error(
+            "the refresh token read from " + (source == "-" ? std::string("standard input") : source) +
+            " is empty"
+        );
+    }
+    return text;
+}
+
+int command_patient(const std::string& config_path, std::vector<std::string> args)
+{
+    if (args.empty())
+    {
+        throw usage_error("patient needs a subcommand: add, list, remove or resync");
+    }
+    const auto action = args.front();
+    args.erase(args.begin());
+    auto settings = load(config_path).values;
+
+    if (action == "add")
+    {
+        auto sf_id = take_option(args, "--sf-id");
+        auto payer_id = take_option(args, "--payer-id");
+        auto token_source = take_option(args, "--refresh-token-file");
+        auto interval = take_option(args, "--interval");
+        expect_no_more(args);
+        if (!sf_id || !payer_id || !token_source)
+        {
+            throw usage_error("patient add needs --sf-id, --payer-id and --refresh-token-file (FILE or -)");
+        }
+        if (sf_id->empty() || sf_id->size() > 20)
+        {
+            throw usage_error("--sf-id '" + *sf_id + "' is invalid: a Salesforce id has 1 to 20 characters");
+        }
+        if (payer_id->empty() || payer_id->size() > 64)
+        {
+            throw usage_error("--payer-id is invalid: use the payer's patient id (1 to 64 characters)");
+        }
+        const auto seconds = interval ? parse_positive("--interval", *interval, 31 * 86400)
+                                      : static_cast<int>(settings.sync_interval.count());
+        const auto token = read_secret_input(*token_source);
+        auto db = open_database(settings);
+        repository repo(db);
+        const auto key = repo.add_patient(*sf_id, *payer_id, token, seconds);
+        std::cout << "added patient " << *sf_id << " with key " << key << "\n";
+        return exit_ok;
+    }
+    if (action == "list")
+    {
+        expect_no_more(args);
+        auto db = open_database(settings);
+        repository repo(db);
+        std::printf(
+            "%-6s %-20s %-20s %-6s %-17s %-30s %s\n",
+            "key",
+            "sf_patient_id",
+            "payer_patient_id",
+            "token",
+            "consent",
+            "watermark",
+            "next_sync_at"
+        );
+        for (const auto& patient : repo.list_patients())
+        {
+            std::printf(
+                "%-6lld %-20s %-20s %-6s %-17s %-30s %s\n",
+                static_cast<long long>(patient.key),
+                patient.sf_patient_id.c_str(),
+                patient.payer_patient_id.c_str(),
+                patient.has_refresh_token ? "yes" : "no",
+                patient.consent_state.c_str(),
+                patient.watermark.value_or("-").c_str(),
+                patient.next_sync_at.c_str()
+            );
+        }
+        return exit_ok;
+    }
+    if (action == "remove" || action == "resync")
+    {
+        auto sf_id = take_option(args, "--sf-id");
+        expect_no_more(args);
+        if (!sf_id)
+        {
+            throw usage_error("patient " + action + " needs --sf-id ID");
+        }
+        auto db = open_database(settings);
+        repository repo(db);
+        const bool found = action == "remove" ? repo.remove_patient(*sf_id) : repo.reset_watermark(*sf_id);
+        if (!found)
+        {
+            std::cerr << "bbsync: patient " << *sf_id << " not found; see bbsync patient list\n";
+            return exit_failure;
+        }
+        std::cout << (action == "remove" ? "removed patient " : "patient will be fully synced next: ")
+                  << *sf_id << "\n";
+        return exit_ok;
+    }
+    throw usage_error("unknown patient subcommand '" + action + "': use add, list, remove or resync");
+}
+
+int command_jobs(const std::string& config_path, std::vector<std::string> args)
+{
+    job_filter filter;
+    filter.sf_patient_id = take_option(args, "--patient");
+    filter.status = take_option(args, "--status");
+    if (auto limit = take_option(args, "--limit"))
+    {
+        filter.limit = parse_positive("--limit", *limit, 100000);
+    }
+    const bool as_json = take_flag(args, "--json");
+    expect_no_more(args);
+    if (filter.status && *filter.status != "New" && *filter.status != "InProgress" &&
+        *filter.status != "Completed" && *filter.status != "Failed" && *filter.status != "PartiallyCompleted")
+    {
+        throw usage_error(
+            "--status " + *filter.status +
+            " is invalid: use New, InProgress, Completed, Failed or PartiallyCompleted"
+        );
+    }
+    auto settings = load(config_path).values;
+    auto db = open_database(settings);
+    repository repo(db);
+    const auto jobs = repo.list_jobs(filter);
+    if (as_json)
+    {
+        json::array rows;
+        for (const auto& job : jobs)
+        {
+            rows.push_back(json::object{
+                {"job_id", job.job_id},
+                {"patient_key", job.patient_key},
+                {"sf_patient_id", job.sf_patient_id},
+                {"trigger", job.trigger},
+                {"status", job.status},
+                {"claim_data_status", job.claim_data_status},
+                {"start_time", job.start_time},
+                {"end_time", job.end_time ? json::value(*job.end_time) : json::value(nullptr)},
+                {"eobs_fetched", job.eobs_fetched},
+                {"resources_written", job.resources_written},
+                {"resources_failed", job.resources_failed},
+                {"last_error_class",
+                 job.last_error_class ? json::value(*job.last_error_class) : json::value(nullptr)},
+                {"mirror_state", job.mirror_state},
+                {"summary", job.summary},
+            });
+        }
+        std::cout << json::serialize(rows) << "\n";
+        return exit_ok;
+    }
+    std::printf(
+        "%-36s %-20s %-18s %-24s %6s %9s %7s %s\n",
+        "job_id",
+        "sf_patient_id",
+        "status",
+        "start_time",
+        "eobs",
+        "resources",
+        "failed",
+        "error"
+    );
+    for (const auto& job : jobs)
+    {
+        std::printf(
+            "%-36s %-20s %-18s %-24s %6lld %9lld %7lld %s\n",
+            job.job_id.c_str(),
+            job.sf_patient_id.c_str(),
+            job.status.c_str(),
+            job.start_time.c_str(),
+            static_cast<long long>(job.eobs_fetched),
+            static_cast<long long>(job.resources_written),
+            static_cast<long long>(job.resources_failed),
+            job.last_error_class.value_or("-").c_str()
+        );
+    }
+    return exit_ok;
+}
+
+// Runs the scheduler until SIGTERM or SIGINT: a pass over due patients, then a wait.
+coro::awaitable<void> schedule_loop(sync_engine& engine)
+{
+    coro::steady_timer pause(co_await asio::this_coro::executor);
+    for (;;)
+    {
+        co_await engine.run_once();
+        pause.expires_after(std::chrono::seconds(30));
+        auto [ec] = co_await pause.async_wait();
+        if (ec)
+        {
+            co_return;
+        }
+    }
+}
+
+int command_run(const std::string& config_path, std::vector<std::string> args)
+{
+    const bool once = take_flag(args, "--once");
+    expect_no_more(args);
+    auto settings = load(config_path).values;
+    require_sync_credentials(settings);
+    auto db = open_database(settings);
+
+    asio::io_context context(1);
+    sync_engine engine(context.get_executor(), settings, db);
+    log::info(
+        "bbsync", std::string(version_text) + " starting" + (once ? " a single pass" : " the scheduler")
+    );
+    engine.recover_interrupted_jobs();
+
+    if (once)
+    {
+        auto totals = coro::run_to_completion(context, engine.run_once());
+        return totals.failed > 0 ? exit_failure : exit_ok;
+    }
+
+    // SIGTERM and SIGINT cancel the loop; running jobs record themselves as cancelled.
+    asio::cancellation_signal stop;
+    asio::signal_set signals(context, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code& ec, int number) {
+        if (!ec)
+        {
+            log::notice("bbsync", "received signal " + std::to_string(number) + "; stopping");
+            stop.emit(asio::cancellation_type::terminal);
+        }
+    });
+    std::exception_ptr failure;
+    asio::co_spawn(
+        context,
+        schedule_loop(engine),
+        asio::bind_cancellation_slot(
+            stop.slot(),
+            [&](std::exception_ptr e) {
+                failure = e;
+                signals.cancel();
+            }
+        )
+    );
+    context.run();
+    if (failure)
+    {
+        try
+        {
+            std::rethrow_exception(failure);
+        }
+        catch (const boost::system::system_error& e)
+        {
+            if (e.code() != asio::error::operation_aborted)
+            {
+                throw;
+            }
+        }
+    }
+    log::info("bbsync", "stopped");
+    return exit_ok;
+}
+
+int dispatch(std::vector<std::string> args)
+{
+    if (take_flag(args, "--help") || take_flag(args, "-h"))
+    {
+        std::cout << help_text;
+        return exit_ok;
+    }
+    if (take_flag(args, "--version"))
+    {
+        std::cout << version_text << "\n";
+        return exit_ok;
+    }
+    std::string config_path = "/etc/bbsync/bbsync.conf";
+    if (const char* from_environment = std::getenv("BBSYNC_CONFIG"))
+    {
+        config_path = from_environment;
+    }
+    if (auto path = take_option(args, "--config"))
+    {
+        config_path = *path;
+    }
+    if (args.empty())
+    {
+        throw usage_error("no command given; see bbsync --help");
+    }
+    const auto command = args.front();
+    args.erase(args.begin());
+
+    if (command == "demo")
+    {
+        demo_options options;
+        if (auto patients = take_option(args, "--patients"))
+        {
+            options.patients = parse_positive("--patients", *patients, 10000);
+        }
+        if (auto eobs = take_option(args, "--eobs-per-patient"))
+        {
+            options.eobs_per_patient = parse_positive("--eobs-per-patient", *eobs, 1000);
+        }
+        options.keep = take_flag(args, "--keep");
+        expect_no_more(args);
+        return run_demo(options);
+    }
+    if (command == "run")
+    {
+        return command_run(config_path, std::move(args));
+    }
+    if (command == "patient")
+    {
+        return command_patient(config_path, std::move(args));
+    }
+    if (command == "jobs")
+    {
+        return command_jobs(config_path, std::move(args));
+    }
+    if (command == "db")
+    {
+        if (args.size() != 1 || args.front() != "migrate")
+        {
+            throw usage_error("unknown db subcommand: use bbsync db migrate");
+        }
+        auto settings = load(config_path).values;
+        auto db = open_database(settings);
+        std::cout << "database " << settings.database_path << " is at schema version " << db.user_version()
+                  << "\n";
+        return exit_ok;
+    }
+    if (command == "config")
+    {
+        if (args.size() != 1 || args.front() != "check")
+        {
+            throw usage_error("unknown config subcommand: use bbsync config check");
+        }
+        auto loaded = load(config_path);
+        require_sync_credentials(loaded.values);
+        std::cout << "configuration " << config_path << " is valid"
+                  << (loaded.warnings.empty() ? "" : " (with warnings above)") << "\n";
+        return exit_ok;
+    }
+    throw usage_error("unknown command '" + command + "'; see bbsync --help");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv)
+{
+    std::vector<std::string> args(argv + 1, argv + argc);
+    try
+    {
+        return dispatch(std::move(args));
+    }
+    catch (const usage_error& e)
+    {
+        std::cerr << "bbsync: " << e.what() << "\n";
+        return exit_usage;
+    }
+    catch (const config_error& e)
+    {
+        std::cerr << "bbsync: " << e.what() << "\n";
+        return exit_usage;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "bbsync: " << e.what() << "\n";
+        return exit_failure;
+    }
+}
+
+}  // namespace bbsync

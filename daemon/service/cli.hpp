@@ -1,0 +1,17 @@
+#ifndef BBSYNC_DAEMON_SERVICE_CLI_HPP
+#define BBSYNC_DAEMON_SERVICE_CLI_HPP
+
+namespace bbsync {
+
+// Exit codes of the bbsync command.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // a runtime failure, e.g. a job Failed
+inline constexpr int exit_usage = 2;    // bad command line or configuration
+
+// Runs the bbsync command line. Errors are printed to stderr as one line that says what to
+// do; never throws.
+int run_cli(int argc, char** argv);
+
+}  // namespace bbsync
+
+#endif

@@ -1,0 +1,108 @@
+#ifndef BBSYNC_DAEMON_SERVICE_CONFIG_HPP
+#define BBSYNC_DAEMON_SERVICE_CONFIG_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/service/log.hpp"
+
+namespace bbsync {
+
+// Host and port of an HTTPS service, from a "host" or "host:port" value.
+struct service_address
+{
+    std::string host;
+    std::uint16_t port = 443;
+};
+
+// Everything bbsync reads from its configuration file, environment and credentials.
+// Key names follow the MuleSoft application where it had one; docs/configuration.md lists
+// every key with its default and unit.
+struct config
+{
+    // Payer API (Blue Button 2.0 or a CARIN payer)
+    service_address payer{"sandbox.bluebutton.cms.gov", 443};
+    std::string payer_client_id;
+    std::string payer_client_secret;
+    std::string payer_token_path = "/v2/o/token/";
+    std::string payer_fhir_path = "/v2/fhir";
+    int eob_count = 50;
+    int coverage_count = 50;
+    std::string coverage_query_param = "beneficiary";
+    bool enable_pagination = true;
+    bool eob_type_filter = false;
+    int batch_count = 5;
+    int max_concurrent_sync_messages = 50;
+
+    // Salesforce org and Healthcare API
+    std::string sf_token_url = "https://login.salesforce.com/services/oauth2/token";
+    std::string sf_client_id;
+    std::string sf_client_secret;
+    std::string sf_instance_url;  // empty: use instance_url from the token response
+    std::string sf_api_version = "v60.0";
+    service_address bundle{"api.healthcloud.salesforce.com", 443};
+    std::string bundle_path = "/bundle/fhir-r4/v1/Bundle";
+    int max_concurrent_bundle_calls = 5;
+
+    // Data Cloud
+    bool claim_data_ingestion = false;
+    std::string claim_data_source_api = "BlueButtonClaim";
+    std::string claim_coverage_payor = "CMS";
+
+    // bbsync's own
+    std::string https_entry_path = "/blue-button/v2/*";
+    std::string database_path = "/var/lib/bbsync/bbsync.db";
+    std::chrono::seconds sync_interval{86400};
+    std::string ca_file;
+    log::level log_level = log::level::info;
+    std::chrono::seconds resolve_timeout{10};
+    std::chrono::seconds connect_timeout{10};
+    std::chrono::seconds handshake_timeout{10};
+    std::chrono::seconds write_timeout{30};
+    std::chrono::seconds read_timeout{60};
+    std::chrono::seconds request_timeout{120};
+    std::chrono::seconds job_timeout{1800};
+};
+
+// Raised when the configuration cannot be used. what() lists every problem found, one per
+// line, each naming the key, the value, the allowed range and where the value came from.
+class config_error : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct config_sources
+{
+    std::string file_path;                           // empty: no file
+    std::map<std::string, std::string> environment;  // all variables; BBSYNC_* are read
+    std::string credentials_directory;               // $CREDENTIALS_DIRECTORY, may be empty
+    std::map<std::string, std::string> overrides;    // set by bbsync itself (demo, tests)
+};
+
+struct loaded_config
+{
+    config values;
+    std::vector<std::string> warnings;  // unknown keys, reconciled duplicates
+};
+
+// Reads the file, then BBSYNC_* environment variables (a key's dots become underscores and
+// letters upper case: BBSYNC_BLUEBUTTONAPI_EOBENDPOINT_COUNT), then overrides, and validates
+// the result. Secrets (client secrets, passwords) are taken from the file only when it is
+// not readable by group or others, from "<key>File" paths with the same rule, or from
+// $CREDENTIALS_DIRECTORY/<key>; never from the environment. Throws config_error.
+loaded_config load_config(const config_sources& sources);
+
+// Collects the environment of this process into the map load_config expects.
+std::map<std::string, std::string> process_environment();
+
+// Every key bbsync understands, for help text and for "did you mean" suggestions.
+const std::vector<std::string>& known_config_keys();
+
+}  // namespace bbsync
+
+#endif

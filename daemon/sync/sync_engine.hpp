@@ -1,0 +1,67 @@
+#ifndef BBSYNC_DAEMON_SYNC_SYNC_ENGINE_HPP
+#define BBSYNC_DAEMON_SYNC_SYNC_ENGINE_HPP
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <memory>
+
+#include "coro/https_client.hpp"
+#include "daemon/payer/payer_client.hpp"
+#include "daemon/payer/token_manager.hpp"
+#include "daemon/salesforce/salesforce_client.hpp"
+#include "daemon/service/config.hpp"
+#include "daemon/sync/repository.hpp"
+#include "store/database.hpp"
+
+namespace bbsync {
+
+struct run_totals
+{
+    int jobs = 0;
+    int completed = 0;
+    int partially_completed = 0;
+    int failed = 0;
+    int mirrored = 0;
+    int mirror_failures = 0;
+};
+
+// Wires the clients and the repository together and runs sync jobs: every due patient with
+// at most bluebuttonIntegration.maxConcurrentSyncMessages jobs at once, then the mirror of
+// finished jobs to PatientSyncJob__c.
+class sync_engine
+{
+public:
+    // Throws boost::system::system_error if the CA file cannot be loaded.
+    sync_engine(boost::asio::any_io_executor executor, const config& settings, store::database& db);
+
+    // Marks jobs left InProgress by an earlier process as Failed. Returns how many.
+    int recover_interrupted_jobs();
+
+    // Syncs every patient due now, waits for all jobs, then mirrors finished jobs once.
+    // Database errors propagate; job failures are counted in the result.
+    coro::awaitable<run_totals> run_once();
+
+    // Upserts every job whose mirror is due into PatientSyncJob__c. Returns the number
+    // mirrored and adds failures to `totals`.
+    coro::awaitable<void> mirror_pending(run_totals& totals);
+
+    repository& repo() noexcept { return repo_; }
+    token_manager& tokens() noexcept { return tokens_; }
+    coro::https_client& http() noexcept { return http_; }
+
+private:
+    coro::awaitable<void> job_worker(std::shared_ptr<std::vector<patient_record>> queue, run_totals& totals);
+
+    boost::asio::any_io_executor executor_;
+    const config& settings_;
+    repository repo_;
+    coro::https_client http_;
+    payer_client payer_;
+    salesforce_client salesforce_;
+    token_manager tokens_;
+};
+
+}  // namespace bbsync
+
+#endif

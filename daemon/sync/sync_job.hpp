@@ -1,0 +1,59 @@
+#ifndef BBSYNC_DAEMON_SYNC_SYNC_JOB_HPP
+#define BBSYNC_DAEMON_SYNC_SYNC_JOB_HPP
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "coro/tokens.hpp"
+#include "daemon/common/failure.hpp"
+#include "daemon/common/fhir_instant.hpp"
+#include "daemon/sync/repository.hpp"
+
+namespace bbsync {
+
+struct config;
+class payer_client;
+class salesforce_client;
+class token_manager;
+
+// The long-lived parts a sync job works with.
+struct sync_services
+{
+    const config& settings;
+    repository& repo;
+    payer_client& payer;
+    salesforce_client& salesforce;
+    token_manager& tokens;
+};
+
+// One EOB's state after its writes, enough to place the watermark.
+struct eob_write_state
+{
+    std::optional<instant> last_updated;
+    std::string last_updated_text;
+    bool confirmed = false;
+};
+
+// Returns the new watermark: the highest meta.lastUpdated such that every fetched EOB
+// updated at or before it was confirmed by Health Cloud. Returns nullopt when that is not
+// later than `current`, or when an unconfirmed EOB has no usable lastUpdated (nothing can
+// then be proven). Pure; exposed for tests.
+std::optional<std::string> advance_watermark(
+    const std::optional<std::string>& current, const std::vector<eob_write_state>& eobs
+);
+
+// Runs one sync job for the patient from start to finish and returns what it recorded.
+// Every outcome, failures included, ends in a finished job row; only database errors and
+// bugs throw. Honours cancellation: a cancelled job is recorded as Failed with class
+// "job.cancelled".
+coro::awaitable<job_result> run_sync_job(sync_services services, patient_record patient, std::string trigger);
+
+}  // namespace bbsync
+
+#endif
