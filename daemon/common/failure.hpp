@@ -3,6 +3,8 @@
 
 #include <boost/system/result.hpp>
 
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -26,6 +28,9 @@ struct failure
 
     // Whether the same request may succeed later without anyone changing anything.
     bool retryable = false;
+
+    // The server's Retry-After, when it sent one with a 429 or 503.
+    std::optional<std::chrono::seconds> retry_after;
 };
 
 // Called by boost::system::result<T, failure>::value() on an error.

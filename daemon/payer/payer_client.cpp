@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "daemon/common/retry_after.hpp"
 #include "daemon/common/text.hpp"
 
 namespace json = boost::json;
@@ -218,10 +219,15 @@ coro::awaitable<outcome<json::value>> payer_client::get(
     }
     if (response->status != 200)
     {
-        co_return failure{
+        failure error{
             "payer.http_" + std::to_string(response->status),
             "the payer returned HTTP " + std::to_string(response->status),
             response->status == 429 || response->status >= 500};
+        if (auto header = response->header("Retry-After"))
+        {
+            error.retry_after = parse_retry_after(*header, std::chrono::system_clock::now());
+        }
+        co_return error;
     }
     boost::system::error_code ec;
     auto body = json::parse(response->body, ec);

@@ -26,7 +26,7 @@ coro::awaitable<outcome<std::string>> token_manager::access_token(
     }
     auto& cached = *slot;
 
-    // Single flight: whoever holds the lock refreshes; the others then find its token.
+    // Single flight: the caller holding the lock refreshes, and later callers reuse its token.
     auto permit = co_await cached.lock.acquire();
     const bool usable = !cached.access_token.empty() && cached.access_token != rejected &&
                         std::chrono::steady_clock::now() + expiry_margin < cached.expires_at;
@@ -49,8 +49,8 @@ coro::awaitable<outcome<std::string>> token_manager::refresh(std::int64_t patien
         co_return failure{"consent.no_refresh_token", "no refresh token is stored for " + tag, false};
     }
 
-    // Mark the refresh before sending it: if the process dies before the rotated token is
-    // committed, the next refresh knows the stored token may already be spent.
+    // Mark the refresh before sending it. If the process dies before the rotated token is
+    // committed, the next refresh then treats the stored token as possibly spent.
     const bool earlier_refresh_interrupted = patient->refresh_in_flight;
     repo_.mark_refresh_in_flight(patient_key);
     ++refreshes_;

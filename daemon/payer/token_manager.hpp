@@ -21,8 +21,8 @@ namespace bbsync {
 inline constexpr const char* rotation_lost_class = "consent.rotation_lost";
 
 // Payer access tokens per patient, kept in memory only. A token is reused until shortly
-// before it expires; refreshes are single-flight per patient, and the rotated refresh
-// token is committed to the database before the new access token is handed out.
+// before it expires. Refreshes are single-flight per patient, and the rotated refresh token
+// is committed to the database before the new access token is handed out.
 class token_manager
 {
 public:

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include "daemon/common/retry_after.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/service/log.hpp"
 
@@ -243,10 +244,15 @@ coro::awaitable<outcome<batch_outcome>> salesforce_client::send_bundle(const jso
     }
     if (response->status != 200)
     {
-        co_return failure{
+        failure error{
             "healthcloud.http_" + std::to_string(response->status),
             "the Healthcare API returned HTTP " + std::to_string(response->status) + " for a batch bundle",
             response->status == 429 || response->status >= 500};
+        if (auto header = response->header("Retry-After"))
+        {
+            error.retry_after = parse_retry_after(*header, std::chrono::system_clock::now());
+        }
+        co_return error;
     }
     boost::system::error_code ec;
     auto body = json::parse(response->body, ec);

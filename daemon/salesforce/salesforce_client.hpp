@@ -18,7 +18,7 @@ namespace bbsync {
 // HTTP status of each entry of a batch-response, in request order (201, 200, 400, 424...).
 using batch_outcome = std::vector<unsigned>;
 
-// Longest text Salesforce accepts in a Long Text Area field.
+// Maximum length, in characters, of a Salesforce Long Text Area value.
 inline constexpr std::size_t max_long_text_chars = 32768;
 
 // Builds the PatientSyncJob__c body for an upsert by JobId__c: exact picklist values,

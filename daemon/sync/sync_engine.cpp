@@ -77,7 +77,10 @@ coro::awaitable<run_totals> sync_engine::run_once()
     }
     co_await group.wait();
 
-    co_await mirror_pending(totals);
+    if (!stopping_)
+    {
+        co_await mirror_pending(totals);
+    }
     log::info(
         "scheduler",
         "run finished: " + std::to_string(totals.jobs) + " job(s), " + std::to_string(totals.completed) +
@@ -93,7 +96,7 @@ coro::awaitable<void> sync_engine::job_worker(
 {
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_};
     const std::string trigger = "schedule";
-    while (!queue->empty())
+    while (!queue->empty() && !stopping_)
     {
         auto patient = std::move(queue->back());
         queue->pop_back();
@@ -132,9 +135,11 @@ coro::awaitable<void> sync_engine::mirror_pending(run_totals& totals)
         const auto next = std::chrono::system_clock::now() + mirror_backoff(totals.mirror_failures);
         repo_.mark_mirror_failed(job.job_id, store::to_iso(next), error.error_class, paused);
         log::warning("mirror", "job " + job.job_id + ": " + error.message);
-        if (paused || !error.retryable)
+        const bool org_wide = paused || error.error_class.starts_with("salesforce.token") ||
+                              error.error_class == "salesforce.unauthorized";
+        if (org_wide)
         {
-            // Further upserts would fail the same way; the rest wait for the next pass.
+            // Every further upsert would fail the same way; the rest wait for the next pass.
             break;
         }
     }

@@ -42,9 +42,14 @@ public:
     // Database errors propagate; job failures are counted in the result.
     coro::awaitable<run_totals> run_once();
 
-    // Upserts every job whose mirror is due into PatientSyncJob__c. Returns the number
-    // mirrored and adds failures to `totals`.
+    // Upserts every job whose mirror is due into PatientSyncJob__c, counting successes and
+    // failures in `totals`. A failed upsert is retried by a later pass with backoff.
     coro::awaitable<void> mirror_pending(run_totals& totals);
+
+    // Stops handing out patients: running jobs finish, no new job starts, and run_once
+    // skips the mirror pass (the outbox keeps the jobs for the next start).
+    void stop() noexcept { stopping_ = true; }
+    bool stopping() const noexcept { return stopping_; }
 
     repository& repo() noexcept { return repo_; }
     token_manager& tokens() noexcept { return tokens_; }
@@ -60,6 +65,7 @@ private:
     payer_client payer_;
     salesforce_client salesforce_;
     token_manager tokens_;
+    bool stopping_ = false;
 };
 
 }  // namespace bbsync

@@ -35,12 +35,36 @@ constexpr int max_linked_pages = 10000;
 // Health Cloud accepts at most 30 entries per batch bundle.
 constexpr std::size_t max_bundle_entries = 30;
 
+// A Retry-After longer than this is not waited for inside the job: the job ends and the
+// patient becomes due again after that time.
+constexpr auto max_retry_after_in_job = std::chrono::seconds(60);
+
 std::chrono::milliseconds backoff(int attempt)
 {
     static std::minstd_rand jitter_source{std::random_device{}()};
     const auto base = std::chrono::milliseconds(250) * (1 << attempt);
     std::uniform_int_distribution<long> jitter(0, base.count() / 2);
     return base + std::chrono::milliseconds(jitter(jitter_source));
+}
+
+// Returns how long to wait before sending a failed request again, or nullopt when it must
+// not be retried: not retryable, out of attempts, or a Retry-After beyond what a job waits.
+std::optional<std::chrono::milliseconds> retry_delay(const failure& error, int attempt)
+{
+    if (!error.retryable || attempt + 1 >= max_attempts)
+    {
+        return std::nullopt;
+    }
+    auto delay = backoff(attempt);
+    if (error.retry_after)
+    {
+        if (*error.retry_after > max_retry_after_in_job)
+        {
+            return std::nullopt;
+        }
+        delay = std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*error.retry_after));
+    }
+    return delay;
 }
 
 coro::awaitable<void> sleep_for(std::chrono::milliseconds delay)
@@ -193,6 +217,12 @@ public:
         }
     }
 
+    // Records the stop as the job's error, in place of the transport errors it caused.
+    void mark_cancelled()
+    {
+        fatal_ = failure{"job.cancelled", "the job was cancelled because bbsync is stopping", true};
+    }
+
     job_result finish()
     {
         job_result result;
@@ -246,10 +276,13 @@ public:
         }
 
         const auto now = std::chrono::system_clock::now();
-        const auto delay =
-            result.status == "Failed"
-                ? std::min<std::chrono::seconds>(settings_.sync_interval, std::chrono::seconds(900))
-                : settings_.sync_interval;
+        auto delay = result.status == "Failed"
+                         ? std::min<std::chrono::seconds>(settings_.sync_interval, std::chrono::seconds(900))
+                         : settings_.sync_interval;
+        if (fatal_ && fatal_->retry_after && *fatal_->retry_after > delay)
+        {
+            delay = *fatal_->retry_after;
+        }
         result.next_sync_at = store::to_iso(now + delay);
         result.summary = summary(result, confirmed);
         result.claim_data_status = "New";
@@ -303,16 +336,18 @@ private:
                 renewed = true;
                 continue;
             }
-            if (!body.error().retryable || attempt + 1 >= max_attempts)
+            const auto delay = retry_delay(body.error(), attempt);
+            if (!delay)
             {
                 co_return body.error();
             }
             log::notice(
                 "job",
-                tag_ + ": payer request failed with " + body.error().error_class + "; retrying (attempt " +
-                    std::to_string(attempt + 2) + " of " + std::to_string(max_attempts) + ")"
+                tag_ + ": payer request failed with " + body.error().error_class + "; retrying in " +
+                    std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
+                    std::to_string(max_attempts) + ")"
             );
-            co_await sleep_for(backoff(attempt));
+            co_await sleep_for(*delay);
         }
     }
 
@@ -499,21 +534,26 @@ private:
         for (int attempt = 0;; ++attempt)
         {
             auto outcome = co_await services_.salesforce.send_bundle(bundle);
-            if (outcome || !outcome.error().retryable || attempt + 1 >= max_attempts)
+            const auto delay = outcome ? std::nullopt : retry_delay(outcome.error(), attempt);
+            if (!delay)
             {
-                if (!outcome && first_write_error_.empty())
+                if (!outcome)
                 {
-                    first_write_error_ = outcome.error().error_class;
                     log::warning("job", tag_ + ": batch bundle failed: " + outcome.error().message);
+                    if (first_write_error_.empty())
+                    {
+                        first_write_error_ = outcome.error().error_class;
+                    }
                 }
                 co_return outcome;
             }
             log::notice(
                 "job",
-                tag_ + ": batch bundle failed with " + outcome.error().error_class + "; retrying (attempt " +
-                    std::to_string(attempt + 2) + " of " + std::to_string(max_attempts) + ")"
+                tag_ + ": batch bundle failed with " + outcome.error().error_class + "; retrying in " +
+                    std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
+                    std::to_string(max_attempts) + ")"
             );
-            co_await sleep_for(backoff(attempt));
+            co_await sleep_for(*delay);
         }
     }
 
@@ -637,7 +677,12 @@ coro::awaitable<job_result> run_sync_job(sync_services services, patient_record 
     try
     {
         auto winner = co_await (job.run() || deadline.async_wait());
-        if (winner.index() == 1)
+        auto state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none)
+        {
+            job.mark_cancelled();
+        }
+        else if (winner.index() == 1)
         {
             job.fail({"job.timeout", "the job did not finish within job.timeout", true});
         }
@@ -648,7 +693,7 @@ coro::awaitable<job_result> run_sync_job(sync_services services, patient_record 
         {
             throw;
         }
-        job.fail({"job.cancelled", "the job was cancelled because bbsync is stopping", true});
+        job.mark_cancelled();
     }
     co_return job.finish();
 }
