@@ -514,11 +514,12 @@ loaded_config load_config(const config_sources& sources)
     // Step 6: the two page-size keys of the MuleSoft application mean the same; count wins.
     auto page_count = raw.find("bluebuttonapi.eobEndpoint.pageCount");
     auto count = raw.find("bluebuttonapi.eobEndpoint.count");
-    if (page_count != raw.end() && count == raw.end())
-    {
-        raw["bluebuttonapi.eobEndpoint.count"] = page_count->second;
-    }
-    else if (page_count != raw.end() && count != raw.end() && page_count->second.value != count->second.value)
+    // A pageCount given without count is validated under its own name, so that an error names
+    // the key the operator wrote.
+    const char* const eob_count_key = page_count != raw.end() && count == raw.end()
+                                          ? "bluebuttonapi.eobEndpoint.pageCount"
+                                          : "bluebuttonapi.eobEndpoint.count";
+    if (page_count != raw.end() && count != raw.end() && page_count->second.value != count->second.value)
     {
         result.warnings.push_back(
             "bluebuttonapi.eobEndpoint.pageCount = " + page_count->second.value +
@@ -536,7 +537,7 @@ loaded_config load_config(const config_sources& sources)
     read.text("bluebuttonapi.clientSecret", c.payer_client_secret);
     read.path("bluebuttonapi.tokenPath", c.payer_token_path);
     read.path("bluebuttonapi.fhirPath", c.payer_fhir_path);
-    read.integer("bluebuttonapi.eobEndpoint.count", 1, 50, c.eob_count);
+    read.integer(eob_count_key, 1, 50, c.eob_count);
     read.integer("bluebuttonapi.coverageEndpoint.count", 1, 50, c.coverage_count);
     read.one_of(
         "bluebuttonapi.coverageEndpoint.queryParam", {"beneficiary", "patient"}, c.coverage_query_param
