@@ -1,10 +1,7 @@
 #include "daemon/service/cli.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,6 +21,7 @@
 #include "daemon/service/config.hpp"
 #include "daemon/service/demo.hpp"
 #include "daemon/service/log.hpp"
+#include "daemon/service/service_runner.hpp"
 #include "daemon/sync/sync_engine.hpp"
 #include "store/migrations.hpp"
 
@@ -46,6 +44,7 @@ Commands:
                        counts, then clean up (--keep leaves the temporary folder).
   run --once           Sync every due patient once, mirror the jobs, exit 1 if a job Failed.
   run                  Sync due patients on a schedule until SIGTERM or SIGINT.
+  sync --patient ID    Sync one registered patient now, due or not.
   patient add --sf-id ID --payer-id ID --refresh-token-file FILE|- [--interval SECONDS]
                        Register a consented patient; the refresh token is read from FILE,
                        or from standard input for '-'.
@@ -380,22 +379,6 @@ int command_jobs(const std::string& config_path, std::vector<std::string> args)
     return exit_ok;
 }
 
-// Runs the scheduler until SIGTERM or SIGINT: a pass over due patients, then a wait.
-coro::awaitable<void> schedule_loop(sync_engine& engine)
-{
-    coro::steady_timer pause(co_await asio::this_coro::executor);
-    for (;;)
-    {
-        co_await engine.run_once();
-        pause.expires_after(std::chrono::seconds(30));
-        auto [ec] = co_await pause.async_wait();
-        if (ec)
-        {
-            co_return;
-        }
-    }
-}
-
 int command_run(const std::string& config_path, std::vector<std::string> args)
 {
     const bool once = take_flag(args, "--once");
@@ -403,59 +386,22 @@ int command_run(const std::string& config_path, std::vector<std::string> args)
     auto settings = load(config_path).values;
     require_sync_credentials(settings);
     auto db = open_database(settings);
+    log::info("bbsync", std::string(version_text) + " starting");
+    return run_service(settings, db, once ? run_mode::once : run_mode::scheduler);
+}
 
-    asio::io_context context(1);
-    sync_engine engine(context.get_executor(), settings, db);
-    log::info(
-        "bbsync", std::string(version_text) + " starting" + (once ? " a single pass" : " the scheduler")
-    );
-    engine.recover_interrupted_jobs();
-
-    if (once)
+int command_sync(const std::string& config_path, std::vector<std::string> args)
+{
+    auto sf_id = take_option(args, "--patient");
+    expect_no_more(args);
+    if (!sf_id)
     {
-        auto totals = coro::run_to_completion(context, engine.run_once());
-        return totals.failed > 0 ? exit_failure : exit_ok;
+        throw usage_error("sync needs --patient ID (the Salesforce patient id)");
     }
-
-    // SIGTERM and SIGINT cancel the loop; running jobs record themselves as cancelled.
-    asio::cancellation_signal stop;
-    asio::signal_set signals(context, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code& ec, int number) {
-        if (!ec)
-        {
-            log::notice("bbsync", "received signal " + std::to_string(number) + "; stopping");
-            stop.emit(asio::cancellation_type::terminal);
-        }
-    });
-    std::exception_ptr failure;
-    asio::co_spawn(
-        context,
-        schedule_loop(engine),
-        asio::bind_cancellation_slot(
-            stop.slot(),
-            [&](std::exception_ptr e) {
-                failure = e;
-                signals.cancel();
-            }
-        )
-    );
-    context.run();
-    if (failure)
-    {
-        try
-        {
-            std::rethrow_exception(failure);
-        }
-        catch (const boost::system::system_error& e)
-        {
-            if (e.code() != asio::error::operation_aborted)
-            {
-                throw;
-            }
-        }
-    }
-    log::info("bbsync", "stopped");
-    return exit_ok;
+    auto settings = load(config_path).values;
+    require_sync_credentials(settings);
+    auto db = open_database(settings);
+    return run_service(settings, db, run_mode::patient, sf_id);
 }
 
 int dispatch(std::vector<std::string> args)
@@ -504,6 +450,10 @@ int dispatch(std::vector<std::string> args)
     if (command == "run")
     {
         return command_run(config_path, std::move(args));
+    }
+    if (command == "sync")
+    {
+        return command_sync(config_path, std::move(args));
     }
     if (command == "patient")
     {

@@ -64,6 +64,7 @@ const std::vector<std::string> all_keys = {
     "http.readTimeout",
     "http.requestTimeout",
     "job.timeout",
+    "shutdown.gracePeriod",
 };
 
 bool is_secret_key(std::string_view key)
@@ -568,6 +569,7 @@ loaded_config load_config(const config_sources& sources)
     read.seconds("http.readTimeout", 1, 600, c.read_timeout);
     read.seconds("http.requestTimeout", 1, 3600, c.request_timeout);
     read.seconds("job.timeout", 10, 86400, c.job_timeout);
+    read.seconds("shutdown.gracePeriod", 1, 600, c.shutdown_grace_period);
 
     if (!c.sf_api_version.starts_with('v') || c.sf_api_version.size() < 4)
     {

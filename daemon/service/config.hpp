@@ -66,6 +66,7 @@ struct config
     std::chrono::seconds read_timeout{60};
     std::chrono::seconds request_timeout{120};
     std::chrono::seconds job_timeout{1800};
+    std::chrono::seconds shutdown_grace_period{30};
 };
 
 // Raised when the configuration cannot be used. what() lists every problem found, one per

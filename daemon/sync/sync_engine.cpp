@@ -90,6 +90,32 @@ coro::awaitable<run_totals> sync_engine::run_once()
     co_return totals;
 }
 
+coro::awaitable<run_totals> sync_engine::run_patient(patient_record patient)
+{
+    run_totals totals;
+    sync_services services{settings_, repo_, payer_, salesforce_, tokens_};
+    const std::string trigger = "manual";
+    auto result = co_await run_sync_job(services, std::move(patient), trigger);
+    ++totals.jobs;
+    if (result.status == "Completed")
+    {
+        ++totals.completed;
+    }
+    else if (result.status == "PartiallyCompleted")
+    {
+        ++totals.partially_completed;
+    }
+    else
+    {
+        ++totals.failed;
+    }
+    if (!stopping_)
+    {
+        co_await mirror_pending(totals);
+    }
+    co_return totals;
+}
+
 coro::awaitable<void> sync_engine::job_worker(
     std::shared_ptr<std::vector<patient_record>> queue, run_totals& totals
 )

@@ -42,6 +42,9 @@ public:
     // Database errors propagate; job failures are counted in the result.
     coro::awaitable<run_totals> run_once();
 
+    // Runs one job for the patient now (trigger "manual"), due or not, then mirrors.
+    coro::awaitable<run_totals> run_patient(patient_record patient);
+
     // Upserts every job whose mirror is due into PatientSyncJob__c, counting successes and
     // failures in `totals`. A failed upsert is retried by a later pass with backoff.
     coro::awaitable<void> mirror_pending(run_totals& totals);

@@ -464,7 +464,8 @@ private:
             eob_write_state state;
             state.last_updated_text = result->last_updated;
             state.last_updated = parse_fhir_instant(result->last_updated);
-            state.confirmed = true;
+            // Confirmed only once Health Cloud has answered for every resource of the EOB.
+            state.confirmed = false;
             eobs_.push_back(std::move(state));
             state_index.push_back(eobs_.size() - 1);
             mapped.push_back(std::move(*result));

@@ -96,6 +96,7 @@ const std::map<std::string, std::string> valid_values = {
     {"http.readTimeout", "6"},
     {"http.requestTimeout", "7"},
     {"job.timeout", "600"},
+    {"shutdown.gracePeriod", "12"},
 };
 
 }  // namespace
@@ -133,6 +134,7 @@ TEST_CASE("empty file gives the defaults", "[daemon][config]")
     CHECK(c.sync_interval == defaults.sync_interval);
     CHECK(c.log_level == defaults.log_level);
     CHECK(c.job_timeout == defaults.job_timeout);
+    CHECK(c.shutdown_grace_period == defaults.shutdown_grace_period);
 }
 
 TEST_CASE("comments and blank lines are ignored", "[daemon][config]")
@@ -202,6 +204,7 @@ TEST_CASE("every known key accepts a valid value", "[daemon][config]")
     CHECK(c.read_timeout == std::chrono::seconds(6));
     CHECK(c.request_timeout == std::chrono::seconds(7));
     CHECK(c.job_timeout == std::chrono::seconds(600));
+    CHECK(c.shutdown_grace_period == std::chrono::seconds(12));
 }
 
 TEST_CASE("out-of-range count names key, value, range and line", "[daemon][config]")
