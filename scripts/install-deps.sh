@@ -7,7 +7,7 @@ packages=(
     g++ cmake ninja-build pkg-config git
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libssl-dev openssl libsqlite3-dev sqlite3 zlib1g-dev libsystemd-dev
-    catch2 clang-format-14 curl
+    catch2 clang-format-14 curl systemd
 )
 
 missing=()

@@ -276,9 +276,11 @@ public:
         }
 
         const auto now = std::chrono::system_clock::now();
-        auto delay = result.status == "Failed"
-                         ? std::min<std::chrono::seconds>(settings_.sync_interval, std::chrono::seconds(900))
-                         : settings_.sync_interval;
+        // The patient's own interval, set by `patient add --interval` (the configured
+        // schedule.interval by default).
+        const auto interval = std::chrono::seconds(patient_.sync_interval_s);
+        auto delay = result.status == "Failed" ? std::min<std::chrono::seconds>(interval, std::chrono::seconds(900))
+                                               : interval;
         if (fatal_ && fatal_->retry_after && *fatal_->retry_after > delay)
         {
             delay = *fatal_->retry_after;
