@@ -3,7 +3,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 
-#include <cmath>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -12,6 +11,7 @@
 #include <utility>
 
 #include "daemon/mapping/fhir_checks.hpp"
+#include "daemon/mapping/fhir_json.hpp"
 #include "daemon/mapping/json_access.hpp"
 #include "daemon/mapping/mapping_error.hpp"
 #include "daemon/mapping/resource_identity.hpp"
@@ -55,9 +55,6 @@ constexpr std::string_view medication_request_system = "urn:bbsync:medication-re
 // any prescriber), so it fits a 30-entry bundle. Later Practitioners are still written, and the
 // Encounter names them by NPI identifier.
 constexpr std::size_t max_linked_practitioners = 20;
-
-// Doubles within +-2^53 that contain a whole number are written as JSON integers.
-constexpr double max_exact_double_integer = 9007199254740992.0;
 
 struct care_team_member
 {
@@ -847,8 +844,8 @@ private:
         }
     }
 
-    // Returns a FHIR decimal as decoded, except that whole doubles become JSON integers so that
-    // "60.0" is written as 60 instead of Boost.JSON's "6E1". Returns nullopt for non-numbers.
+    // Returns the value of a Quantity when it is a JSON number, unchanged, so that a number whose
+    // text parse_fhir_json kept is written back byte for byte. Returns nullopt for non-numbers.
     static std::optional<json::value> decimal_value(const json::object* quantity)
     {
         if (quantity == nullptr)
@@ -856,24 +853,11 @@ private:
             return std::nullopt;
         }
         const json::value* value = quantity->if_contains("value");
-        if (value == nullptr)
+        if (value == nullptr || !is_json_number(*value))
         {
             return std::nullopt;
         }
-        if (value->is_int64() || value->is_uint64())
-        {
-            return *value;
-        }
-        if (const double* number = value->if_double())
-        {
-            if (std::isfinite(*number) && std::trunc(*number) == *number &&
-                std::fabs(*number) <= max_exact_double_integer)
-            {
-                return json::value(static_cast<std::int64_t>(*number));
-            }
-            return *value;
-        }
-        return std::nullopt;
+        return *value;
     }
 
     std::optional<json::value> days_supply() const

@@ -39,6 +39,9 @@ struct mapping_context
 {
     std::string sf_patient_id;  // Health Cloud patient id; subjects are "Patient/<id>"
     std::string default_payor = "CMS";
+    // Data Cloud records only: the Record Modified value (a FHIR instant, such as the sync job's
+    // start time) used when the source resource has no valid meta.lastUpdated. Empty means null.
+    std::string fallback_last_updated;
 };
 
 struct mapped_resource

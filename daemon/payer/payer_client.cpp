@@ -9,6 +9,8 @@
 
 #include "daemon/common/retry_after.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/mapping/fhir_json.hpp"
+#include "daemon/mapping/fhir_json_error.hpp"
 
 namespace json = boost::json;
 
@@ -229,14 +231,17 @@ coro::awaitable<outcome<json::value>> payer_client::get(
         }
         co_return error;
     }
-    boost::system::error_code ec;
-    auto body = json::parse(response->body, ec);
-    if (ec)
+    // Numbers keep their text (10.10 stays 10.10), and nesting depth and size are bounded.
+    auto body = mapping::parse_fhir_json(response->body);
+    if (!body)
     {
         co_return failure{
-            "payer.bad_json", "the payer sent a body that is not valid JSON: " + ec.message(), true};
+            "payer.bad_json",
+            "the payer sent a body that is not valid JSON: " +
+                mapping::describe_parse_error(body.error(), {}),
+            true};
     }
-    co_return body;
+    co_return std::move(*body);
 }
 
 }  // namespace bbsync

@@ -7,6 +7,7 @@
 
 #include "daemon/common/retry_after.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/mapping/fhir_json.hpp"
 #include "daemon/service/log.hpp"
 
 namespace json = boost::json;
@@ -229,7 +230,7 @@ coro::awaitable<outcome<batch_outcome>> salesforce_client::send_bundle(const jso
     request.method = "POST";
     request.target = settings_.bundle_path;
     request.headers = {{"Content-Type", "application/fhir+json"}, {"Accept", "application/fhir+json"}};
-    request.body = json::serialize(bundle);
+    request.body = mapping::serialize_fhir_json(bundle);
     coro::request_options options;
     options.timeout = settings_.request_timeout;
     options.body_limit = 16 * 1024 * 1024;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "daemon/mapping/eob_mapper.hpp"
+#include "daemon/mapping/fhir_json.hpp"
 #include "mapping_test_support.hpp"
 
 using namespace bbsync::mapping;
@@ -528,8 +529,8 @@ TEST_CASE("PDE item becomes MedicationRequest", "[mapping]")
     CHECK(string_at(resource, "/encounter/reference") == encounter->full_url);
     CHECK(string_at(resource, "/requester/reference") == practitioner->full_url);
     CHECK(
-        boost::json::serialize(resource.at("dispenseRequest")) ==
-        R"({"quantity":{"value":60},"expectedSupplyDuration":{"value":30,"unit":"days",)"
+        serialize_fhir_json(resource.at("dispenseRequest")) ==
+        R"({"quantity":{"value":60.0},"expectedSupplyDuration":{"value":30,"unit":"days",)"
         R"("system":"http://unitsofmeasure.org","code":"d"}})"
     );
 

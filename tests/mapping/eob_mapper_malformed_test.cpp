@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "daemon/mapping/eob_mapper.hpp"
+#include "daemon/mapping/fhir_json.hpp"
 #include "daemon/mapping/mapping_error.hpp"
 #include "mapping_test_support.hpp"
 
@@ -235,26 +236,29 @@ TEST_CASE("Boost 1.81 parses decimals as doubles", "[mapping]")
     CHECK(boost::json::serialize(decimals) == "[1.01E1,1.1805916207174113E21,6E1,18446744073709551615]");
 }
 
-TEST_CASE("quantity keeps value, not text", "[mapping]")
+TEST_CASE("quantity keeps its number text", "[mapping]")
 {
     boost::json::value eob = load_fixture("bluebutton/bfd-endpoint-responses-v2/eobReadPde.json");
     const mapping_context ctx = test_context();
-    const auto quantity_text = [&](const char* value_text) {
-        eob.as_object()["item"].as_array()[0].as_object()["quantity"] =
-            boost::json::parse(std::string(R"({"value":)") + value_text + "}");
+    const auto quantity_text = [&](const std::string& value_text) {
+        const auto quantity = parse_fhir_json(R"({"value":)" + value_text + "}");
+        REQUIRE(quantity.has_value());
+        eob.as_object()["item"].as_array()[0].as_object()["quantity"] = *quantity;
         const auto mapped = map_eob(eob, ctx);
         REQUIRE(mapped.has_value());
         const mapped_resource* request = find_resource(*mapped, "MedicationRequest", "pde-89#item-1");
         REQUIRE(request != nullptr);
-        return boost::json::serialize(request->resource.at("dispenseRequest").at("quantity").at("value"));
+        return serialize_fhir_json(request->resource.at("dispenseRequest").at("quantity").at("value"));
     };
 
-    CHECK(quantity_text("60.0") == "60");
+    CHECK(quantity_text("60.0") == "60.0");
     CHECK(quantity_text("60") == "60");
-    CHECK(quantity_text("234.567") == "2.34567E2");
-    CHECK(quantity_text("10.10") == "1.01E1");
-    CHECK(quantity_text("1180591620717411303424") == "1.1805916207174113E21");
+    CHECK(quantity_text("234.567") == "234.567");
+    CHECK(quantity_text("10.10") == "10.10");
+    CHECK(quantity_text("1180591620717411303424") == "1180591620717411303424");
+    CHECK(quantity_text("18446744073709551617") == "18446744073709551617");
     CHECK(quantity_text("18446744073709551615") == "18446744073709551615");
+    CHECK(quantity_text("-0.0") == "-0.0");
 }
 
 TEST_CASE("pharmacy item without NDC skipped", "[mapping]")

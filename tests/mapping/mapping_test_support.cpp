@@ -1,10 +1,10 @@
 #include "mapping_test_support.hpp"
 
-#include <boost/json/parser.hpp>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "daemon/mapping/fhir_json.hpp"
 
 namespace bbsync::mapping::testing {
 
@@ -19,14 +19,12 @@ boost::json::value load_fixture(std::string_view relative_path)
     std::stringstream text;
     text << file.rdbuf();
 
-    boost::json::parser parser;
-    boost::system::error_code ec;
-    parser.write(text.str(), ec);
-    if (ec)
+    auto parsed = parse_fhir_json(text.str());
+    if (!parsed)
     {
-        throw std::runtime_error("cannot parse fixture " + path + ": " + ec.message());
+        throw std::runtime_error("cannot parse fixture " + path + ": " + parsed.error().message());
     }
-    return parser.release();
+    return std::move(*parsed);
 }
 
 eob_mapping map_fixture(std::string_view relative_path)

@@ -11,7 +11,7 @@
 
 namespace bbsync::mapping::testing {
 
-// Parses a file below the fixtures folder with a default boost::json::parser. Throws
+// Parses a file below the fixtures folder with parse_fhir_json and default limits. Throws
 // std::runtime_error naming the file when it cannot be read or parsed.
 boost::json::value load_fixture(std::string_view relative_path);
 
