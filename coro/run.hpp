@@ -14,9 +14,10 @@
 namespace bbsync::coro {
 
 // Runs `task` on `context` until it finishes and returns its value, rethrowing its
-// exception. With a timeout, throws std::runtime_error if the task has not finished by
-// then (the context is stopped, so pending work is abandoned). For command-line tools and
-// tests; the daemon's main loop runs the context itself.
+// exception. Other work on the context (a listening server, idle timers) stays queued and
+// runs again with the next run_to_completion. With a timeout, throws std::runtime_error if
+// the task has not finished by then. For command-line tools and tests; the daemon's main
+// loop runs the context itself.
 template <class T>
 T run_to_completion(
     boost::asio::io_context& context,
@@ -34,6 +35,7 @@ T run_to_completion(
         {
             value.emplace(std::move(result));
         }
+        context.stop();
     });
     if (timeout)
     {
@@ -67,6 +69,7 @@ inline void run_to_completion(
     boost::asio::co_spawn(context, std::move(task), [&](std::exception_ptr e) {
         finished = true;
         error = e;
+        context.stop();
     });
     if (timeout)
     {
