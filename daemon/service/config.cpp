@@ -1,5 +1,6 @@
 #include "daemon/service/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -20,6 +21,7 @@ constexpr const char* secret_keys[] = {
     "hcOrg.client_secret",
     "claimData.cdpConfig.password",
     "claimData.cdpConfig.client_secret",
+    "https.apiKey",
 };
 
 const std::vector<std::string> all_keys = {
@@ -65,6 +67,11 @@ const std::vector<std::string> all_keys = {
     "http.requestTimeout",
     "job.timeout",
     "shutdown.gracePeriod",
+    "admin.listen",
+    "https.listen",
+    "https.certFile",
+    "https.keyFile",
+    "https.apiKey",
 };
 
 bool is_secret_key(std::string_view key)
@@ -298,6 +305,54 @@ public:
         out = raw->value;
     }
 
+    // Reads "host:port", "[v6 address]:port" or "off". Port 0 lets the kernel pick a free port.
+    void listen(const std::string& key, listen_address& out)
+    {
+        auto* raw = find(key);
+        if (raw == nullptr)
+        {
+            return;
+        }
+        const auto& value = raw->value;
+        if (to_lower(value) == "off")
+        {
+            out = listen_address{};
+            return;
+        }
+        const auto colon = value.rfind(':');
+        if (colon == std::string::npos || colon == 0)
+        {
+            fail(key, *raw, "must be host:port (e.g. 127.0.0.1:8080), [::1]:port or off");
+            return;
+        }
+        std::string host = value.substr(0, colon);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        {
+            host = host.substr(1, host.size() - 2);
+        }
+        else if (host.find(':') != std::string::npos)
+        {
+            fail(key, *raw, "an IPv6 address must be in brackets, e.g. [::1]:8080");
+            return;
+        }
+        int port = -1;
+        const auto port_text = std::string_view(value).substr(colon + 1);
+        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535)
+        {
+            fail(key, *raw, "has an invalid port: use 0 (any free port) to 65535");
+            return;
+        }
+        boost::system::error_code address_error;
+        boost::asio::ip::make_address(host, address_error);
+        if (address_error && host != "localhost")
+        {
+            fail(key, *raw, "must name an IP address or localhost");
+            return;
+        }
+        out = listen_address{true, host, static_cast<std::uint16_t>(port)};
+    }
+
     void log_level(const std::string& key, log::level& out)
     {
         auto* raw = find(key);
@@ -371,6 +426,17 @@ std::optional<std::string> read_secret_file(
 }  // namespace
 
 const std::vector<std::string>& known_config_keys() { return all_keys; }
+
+bool is_loopback_host(const std::string& host)
+{
+    if (host == "localhost")
+    {
+        return true;
+    }
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
+}
 
 std::map<std::string, std::string> process_environment()
 {
@@ -570,10 +636,32 @@ loaded_config load_config(const config_sources& sources)
     read.seconds("http.requestTimeout", 1, 3600, c.request_timeout);
     read.seconds("job.timeout", 10, 86400, c.job_timeout);
     read.seconds("shutdown.gracePeriod", 1, 600, c.shutdown_grace_period);
+    read.listen("admin.listen", c.admin_listen);
+    read.listen("https.listen", c.https_listen);
+    read.path("https.certFile", c.https_cert_file);
+    read.path("https.keyFile", c.https_key_file);
+    read.text("https.apiKey", c.https_api_key);
 
     if (!c.sf_api_version.starts_with('v') || c.sf_api_version.size() < 4)
     {
         errors.push_back("hcOrg.apiVersion = \"" + c.sf_api_version + "\": must look like v60.0");
+    }
+
+    // The trigger API carries payer access tokens, so it speaks plain HTTP only on loopback.
+    if (c.https_cert_file.empty() != c.https_key_file.empty())
+    {
+        errors.push_back(
+            "https.certFile and https.keyFile: set both to serve the trigger API over TLS, or neither"
+        );
+    }
+    const bool trigger_tls = !c.https_cert_file.empty() && !c.https_key_file.empty();
+    if (c.https_listen.enabled && !trigger_tls && !is_loopback_host(c.https_listen.host))
+    {
+        errors.push_back(
+            "https.listen = \"" + c.https_listen.host + ":" + std::to_string(c.https_listen.port) +
+            "\": plain HTTP is served only on loopback; set https.certFile and https.keyFile for TLS or "
+            "listen on 127.0.0.1"
+        );
     }
 
     if (!errors.empty())

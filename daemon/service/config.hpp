@@ -19,6 +19,14 @@ struct service_address
     std::uint16_t port = 443;
 };
 
+// A TCP listen address from a "host:port" or "[v6]:port" value. Port 0 picks a free port.
+struct listen_address
+{
+    bool enabled = false;
+    std::string host;
+    std::uint16_t port = 0;
+};
+
 // Everything bbsync reads from its configuration file, environment and credentials.
 // Key names follow the MuleSoft application where it had one; docs/configuration.md lists
 // every key with its default and unit.
@@ -67,7 +75,17 @@ struct config
     std::chrono::seconds request_timeout{120};
     std::chrono::seconds job_timeout{1800};
     std::chrono::seconds shutdown_grace_period{30};
+
+    // Admin endpoint (/healthz, /readyz, /metrics) and the $sync trigger API
+    listen_address admin_listen{true, "127.0.0.1", 8080};
+    listen_address https_listen;  // disabled by default
+    std::string https_cert_file;
+    std::string https_key_file;
+    std::string https_api_key;
 };
+
+// Returns whether `host` is a loopback IP address or "localhost".
+bool is_loopback_host(const std::string& host);
 
 // Raised when the configuration cannot be used. what() lists every problem found, one per
 // line, each naming the key, the value, the allowed range and where the value came from.

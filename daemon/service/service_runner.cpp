@@ -8,6 +8,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "daemon/api/admin_routes.hpp"
+#include "daemon/api/gauge_collector.hpp"
+#include "daemon/api/http_listener.hpp"
+#include "daemon/api/trigger_api.hpp"
 #include "daemon/service/cli.hpp"
 #include "daemon/service/log.hpp"
 #include "daemon/service/notify.hpp"
@@ -57,6 +61,145 @@ coro::awaitable<run_totals> scheduler_loop(sync_engine& engine)
     co_return all;
 }
 
+// Runs the scheduler, then waits for the jobs the trigger API started.
+coro::awaitable<run_totals> scheduler_and_api_jobs(sync_engine& engine)
+{
+    auto totals = co_await scheduler_loop(engine);
+    co_await engine.wait_api_jobs();
+    co_return totals;
+}
+
+std::string listen_text(const std::string& host, std::uint16_t port)
+{
+    return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                               : host + ":" + std::to_string(port);
+}
+
+// The admin endpoint and the trigger API of one scheduler run.
+struct listeners
+{
+    std::unique_ptr<api::trigger_api> trigger;
+    std::unique_ptr<api::http_listener> admin_listener;
+    std::unique_ptr<api::http_listener> trigger_listener;
+
+    void close() noexcept
+    {
+        if (admin_listener)
+        {
+            admin_listener->close();
+        }
+        if (trigger_listener)
+        {
+            trigger_listener->close();
+        }
+    }
+};
+
+// Binds the configured listeners and logs their addresses with the bound ports, so that port
+// 0 can be used. Throws config_error when the trigger API has no API key, an address cannot
+// be bound or the TLS files cannot be loaded.
+listeners open_listeners(
+    asio::io_context& context,
+    const config& settings,
+    store::database& db,
+    sync_engine& engine,
+    const bool& ready
+)
+{
+    if (settings.https_listen.enabled && settings.https_api_key.empty())
+    {
+        throw config_error(
+            "https.listen is set but no API key is configured: set https.apiKeyFile or the systemd "
+            "credential https.apiKey"
+        );
+    }
+
+    listeners opened;
+    if (settings.admin_listen.enabled)
+    {
+        api::admin_status status;
+        status.ready = [&ready] { return ready; };
+        status.stopping = [&engine] { return engine.stopping(); };
+        status.metrics_text = [&db, &engine] {
+            return engine.metrics().render(api::collect_gauges(db, engine.tokens().refreshes()));
+        };
+        try
+        {
+            opened.admin_listener = std::make_unique<api::http_listener>(
+                context.get_executor(),
+                "admin",
+                settings.admin_listen.host,
+                settings.admin_listen.port,
+                nullptr,
+                [status](const api::http_request& request) {
+                    return api::handle_admin_request(request, status);
+                }
+            );
+        }
+        catch (const boost::system::system_error& e)
+        {
+            throw config_error(
+                "admin.listen = " + listen_text(settings.admin_listen.host, settings.admin_listen.port) +
+                ": cannot listen (" + e.code().message() + "); choose a free port or set admin.listen = off"
+            );
+        }
+        log::info(
+            "admin",
+            "listening on http://" + listen_text(settings.admin_listen.host, opened.admin_listener->port())
+        );
+    }
+    if (settings.https_listen.enabled)
+    {
+        std::shared_ptr<asio::ssl::context> tls;
+        if (!settings.https_cert_file.empty() && !settings.https_key_file.empty())
+        {
+            try
+            {
+                tls = api::make_tls_server_context(settings.https_cert_file, settings.https_key_file);
+            }
+            catch (const boost::system::system_error& e)
+            {
+                throw config_error(
+                    "https.certFile = " + settings.https_cert_file + ", https.keyFile = " +
+                    settings.https_key_file + ": cannot load the TLS certificate or key (" +
+                    e.code().message() + "); check that both are PEM files readable by bbsync"
+                );
+            }
+        }
+        auto prefix = settings.https_entry_path;
+        if (!prefix.empty() && prefix.back() == '*')
+        {
+            prefix.pop_back();
+        }
+        opened.trigger = std::make_unique<api::trigger_api>(engine, prefix, settings.https_api_key);
+        auto* trigger = opened.trigger.get();
+        try
+        {
+            opened.trigger_listener = std::make_unique<api::http_listener>(
+                context.get_executor(),
+                "api",
+                settings.https_listen.host,
+                settings.https_listen.port,
+                tls,
+                [trigger](const api::http_request& request) { return trigger->handle(request); }
+            );
+        }
+        catch (const boost::system::system_error& e)
+        {
+            throw config_error(
+                "https.listen = " + listen_text(settings.https_listen.host, settings.https_listen.port) +
+                ": cannot listen (" + e.code().message() + "); choose a free port or set https.listen = off"
+            );
+        }
+        log::info(
+            "api",
+            std::string("listening on ") + (tls ? "https://" : "http://") +
+                listen_text(settings.https_listen.host, opened.trigger_listener->port()) + prefix + "$sync"
+        );
+    }
+    return opened;
+}
+
 coro::awaitable<void> watchdog_loop(std::chrono::microseconds interval)
 {
     // Sent from the event loop itself, so a blocked loop stops the pings and systemd
@@ -96,6 +239,22 @@ int run_service(
             throw config_error(
                 "patient " + sf_patient_id.value_or("") + " is not registered; see bbsync patient list"
             );
+        }
+    }
+
+    // Listeners serve only the scheduler, which runs until stopped.
+    bool ready = false;
+    listeners opened;
+    if (mode == run_mode::scheduler)
+    {
+        opened = open_listeners(context, settings, db, engine, ready);
+        if (opened.admin_listener)
+        {
+            opened.admin_listener->start();
+        }
+        if (opened.trigger_listener)
+        {
+            opened.trigger_listener->start();
         }
     }
 
@@ -149,11 +308,17 @@ int run_service(
         signals.cancel();
         grace.cancel();
         cancel_watchdog.emit(asio::cancellation_type::terminal);
+        if (opened.admin_listener || opened.trigger_listener)
+        {
+            // Open sessions would keep the loop running until their timeouts.
+            opened.close();
+            context.stop();
+        }
     };
     auto work = [&]() -> coro::awaitable<run_totals> {
         if (mode == run_mode::scheduler)
         {
-            return scheduler_loop(engine);
+            return scheduler_and_api_jobs(engine);
         }
         if (mode == run_mode::patient)
         {
@@ -172,6 +337,7 @@ int run_service(
         );
     }
 
+    ready = true;
     notify::send("READY=1\nSTATUS=started");
     log::info(
         "bbsync",

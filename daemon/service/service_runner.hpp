@@ -21,11 +21,13 @@ enum class run_mode
 // systemd when NOTIFY_SOCKET is set; WATCHDOG=1 is sent from the event loop at half of
 // WATCHDOG_USEC; the first SIGTERM or SIGINT stops new jobs and lets running ones finish for
 // shutdown.gracePeriod, after which (or on a second signal) they are cancelled and recorded as
-// Failed, so that no job stays InProgress.
+// Failed, so that no job stays InProgress. In `scheduler` mode the admin endpoint
+// (admin.listen) and the trigger API (https.listen) are served on the same io_context, and
+// /readyz turns 503 once a stop starts.
 //
 // Returns exit_ok, or exit_failure when a job Failed in `once` or `patient` mode (not when it
-// failed because of a stop). Throws config_error when `sf_patient_id` is unknown, and
-// store::error on database failures.
+// failed because of a stop). Throws config_error when `sf_patient_id` is unknown or a
+// listener cannot be opened, and store::error on database failures.
 int run_service(
     const config& settings,
     store::database& db,

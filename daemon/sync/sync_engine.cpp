@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "coro/task_group.hpp"
+#include "daemon/common/job_id.hpp"
 #include "daemon/service/log.hpp"
 #include "daemon/sync/sync_job.hpp"
 #include "store/clock.hpp"
@@ -41,7 +42,8 @@ std::chrono::seconds mirror_backoff(int attempts)
 sync_engine::sync_engine(asio::any_io_executor executor, const config& settings, store::database& db)
     : executor_(executor), settings_(settings), repo_(db),
       http_(executor, coro::make_tls_client_context(settings.ca_file), client_options(settings)),
-      payer_(http_, settings), salesforce_(http_, settings, executor), tokens_(executor, repo_, payer_)
+      payer_(http_, settings), salesforce_(http_, settings, executor), tokens_(executor, repo_, payer_),
+      api_jobs_(executor)
 {}
 
 int sync_engine::recover_interrupted_jobs()
@@ -93,7 +95,7 @@ coro::awaitable<run_totals> sync_engine::run_once()
 coro::awaitable<run_totals> sync_engine::run_patient(patient_record patient)
 {
     run_totals totals;
-    sync_services services{settings_, repo_, payer_, salesforce_, tokens_};
+    sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_};
     const std::string trigger = "manual";
     auto result = co_await run_sync_job(services, std::move(patient), trigger);
     ++totals.jobs;
@@ -116,11 +118,57 @@ coro::awaitable<run_totals> sync_engine::run_patient(patient_record patient)
     co_return totals;
 }
 
+std::string sync_engine::start_api_job(
+    const patient_record& patient, std::string access_token, std::optional<bool> claim_data_ingestion
+)
+{
+    job_options options;
+    options.trigger = "api";
+    options.job_id = make_job_id();
+    options.access_token = std::move(access_token);
+    options.claim_data_ingestion = claim_data_ingestion;
+
+    // The row exists before the caller gets the id, so GET jobs/{id} finds it at once.
+    repo_.start_job(options.job_id, patient, options.trigger, store::utc_now_iso());
+    auto job_id = options.job_id;
+    api_jobs_.spawn(api_job(patient, std::move(options)));
+    return job_id;
+}
+
+coro::awaitable<void> sync_engine::api_job(patient_record patient, job_options options)
+{
+    sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_};
+    co_await run_sync_job(services, std::move(patient), std::move(options));
+    if (!stopping_)
+    {
+        run_totals totals;
+        co_await mirror_pending(totals);
+    }
+}
+
+coro::awaitable<void> sync_engine::wait_api_jobs() { co_await api_jobs_.wait(); }
+
+bool sync_engine::has_active_job(const std::string& sf_patient_id)
+{
+    for (const char* status : {"New", "InProgress"})
+    {
+        job_filter filter;
+        filter.sf_patient_id = sf_patient_id;
+        filter.status = status;
+        filter.limit = 1;
+        if (!repo_.list_jobs(filter).empty())
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
 coro::awaitable<void> sync_engine::job_worker(
     std::shared_ptr<std::vector<patient_record>> queue, run_totals& totals
 )
 {
-    sync_services services{settings_, repo_, payer_, salesforce_, tokens_};
+    sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_};
     const std::string trigger = "schedule";
     while (!queue->empty() && !stopping_)
     {

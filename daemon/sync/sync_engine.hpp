@@ -7,11 +7,14 @@
 #include <memory>
 
 #include "coro/https_client.hpp"
+#include "coro/task_group.hpp"
+#include "daemon/api/metrics.hpp"
 #include "daemon/payer/payer_client.hpp"
 #include "daemon/payer/token_manager.hpp"
 #include "daemon/salesforce/salesforce_client.hpp"
 #include "daemon/service/config.hpp"
 #include "daemon/sync/repository.hpp"
+#include "daemon/sync/sync_job.hpp"
 #include "store/database.hpp"
 
 namespace bbsync {
@@ -45,6 +48,21 @@ public:
     // Runs one job for the patient now (trigger "manual"), due or not, then mirrors.
     coro::awaitable<run_totals> run_patient(patient_record patient);
 
+    // Records an InProgress job with trigger "api" for the patient and starts it in the
+    // background with the caller's payer access token. Returns the job id at once. Throws
+    // store::error on database failures.
+    std::string start_api_job(
+        const patient_record& patient, std::string access_token, std::optional<bool> claim_data_ingestion
+    );
+
+    // Waits until every job started by start_api_job has finished; each of them mirrors the
+    // finished jobs itself unless stopping. Cancelling the waiting coroutine cancels those jobs.
+    // Rethrows the first database error or bug of those jobs.
+    coro::awaitable<void> wait_api_jobs();
+
+    // Returns whether the patient has a job New or InProgress. Throws store::error.
+    bool has_active_job(const std::string& sf_patient_id);
+
     // Upserts every job whose mirror is due into PatientSyncJob__c, counting successes and
     // failures in `totals`. A failed upsert is retried by a later pass with backoff.
     coro::awaitable<void> mirror_pending(run_totals& totals);
@@ -57,8 +75,10 @@ public:
     repository& repo() noexcept { return repo_; }
     token_manager& tokens() noexcept { return tokens_; }
     coro::https_client& http() noexcept { return http_; }
+    api::metrics& metrics() noexcept { return metrics_; }
 
 private:
+    coro::awaitable<void> api_job(patient_record patient, job_options options);
     coro::awaitable<void> job_worker(std::shared_ptr<std::vector<patient_record>> queue, run_totals& totals);
 
     boost::asio::any_io_executor executor_;
@@ -68,6 +88,8 @@ private:
     payer_client payer_;
     salesforce_client salesforce_;
     token_manager tokens_;
+    api::metrics metrics_;
+    coro::task_group api_jobs_;
     bool stopping_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "coro/task_group.hpp"
+#include "daemon/api/metrics.hpp"
 #include "daemon/common/job_id.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/mapping/eob_mapper.hpp"
@@ -133,15 +134,27 @@ struct write_counts
 class sync_job
 {
 public:
-    sync_job(sync_services services, patient_record patient, std::string trigger)
+    sync_job(sync_services services, patient_record patient, job_options options)
         : services_(services), settings_(services.settings), patient_(std::move(patient)),
-          trigger_(std::move(trigger)), job_id_(make_job_id()), tag_("job " + job_id_)
+          trigger_(std::move(options.trigger)),
+          job_id_(options.job_id.empty() ? make_job_id() : options.job_id), tag_("job " + job_id_),
+          recorded_(!options.job_id.empty()), given_token_(std::move(options.access_token)),
+          claim_data_ingestion_(options.claim_data_ingestion.value_or(
+              patient_.claim_data_ingestion.value_or(services.settings.claim_data_ingestion)
+          ))
     {}
 
     void start()
     {
         start_time_ = store::utc_now_iso();
-        services_.repo.start_job(job_id_, patient_, trigger_, start_time_);
+        if (!recorded_)
+        {
+            services_.repo.start_job(job_id_, patient_, trigger_, start_time_);
+        }
+        if (services_.metrics != nullptr)
+        {
+            services_.metrics->job_started();
+        }
         log::info(
             "job",
             tag_ + ": started for patient " + std::to_string(patient_.key) + " (trigger " + trigger_ +
@@ -152,12 +165,15 @@ public:
 
     coro::awaitable<void> run()
     {
-        // Step 1: an access token, refreshed if needed.
-        auto token = co_await services_.tokens.access_token(patient_.key);
-        if (!token)
+        // Step 1: an access token, refreshed if needed, unless the caller gave one.
+        if (!given_token_)
         {
-            fatal_ = token.error();
-            co_return;
+            auto token = co_await services_.tokens.access_token(patient_.key);
+            if (!token)
+            {
+                fatal_ = token.error();
+                co_return;
+            }
         }
 
         // Step 2: the patient and coverage must be readable with this token. Their contents
@@ -279,8 +295,9 @@ public:
         // The patient's own interval, set by `patient add --interval` (the configured
         // schedule.interval by default).
         const auto interval = std::chrono::seconds(patient_.sync_interval_s);
-        auto delay = result.status == "Failed" ? std::min<std::chrono::seconds>(interval, std::chrono::seconds(900))
-                                               : interval;
+        auto delay = result.status == "Failed"
+                         ? std::min<std::chrono::seconds>(interval, std::chrono::seconds(900))
+                         : interval;
         if (fatal_ && fatal_->retry_after && *fatal_->retry_after > delay)
         {
             delay = *fatal_->retry_after;
@@ -288,9 +305,18 @@ public:
         result.next_sync_at = store::to_iso(now + delay);
         result.summary = summary(result, confirmed);
         result.claim_data_status = "New";
-        result.claim_data_summary = "Claim data ingestion is off for this job.";
+        result.claim_data_summary =
+            claim_data_ingestion_ ? claim_data_requested_summary : claim_data_off_summary;
+        if (claim_data_ingestion_)
+        {
+            result.summary += "\nClaim data ingestion was requested but is not available yet.";
+        }
 
         services_.repo.finish_job(result, store::to_iso(now));
+        if (services_.metrics != nullptr)
+        {
+            services_.metrics->job_finished();
+        }
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started_
         );
@@ -322,19 +348,33 @@ private:
         bool renewed = false;
         for (int attempt = 0;; ++attempt)
         {
-            auto token = co_await services_.tokens.access_token(patient_.key, rejected);
-            if (!token)
+            std::string token;
+            if (given_token_)
             {
-                co_return token.error();
+                token = *given_token_;
             }
-            auto body = co_await services_.payer.get(target, *token);
+            else
+            {
+                auto managed = co_await services_.tokens.access_token(patient_.key, rejected);
+                if (!managed)
+                {
+                    co_return managed.error();
+                }
+                token = std::move(*managed);
+            }
+            const auto sent_at = std::chrono::steady_clock::now();
+            auto body = co_await services_.payer.get(target, token);
+            record_request(
+                settings_.payer.host, body ? std::string("200") : status_label(body.error()), sent_at
+            );
             if (body)
             {
                 co_return body;
             }
-            if (body.error().error_class == payer_errors::unauthorized && !renewed)
+            // A caller-given token cannot be renewed here: the caller keeps the refresh token.
+            if (body.error().error_class == payer_errors::unauthorized && !renewed && !given_token_)
             {
-                rejected = *token;
+                rejected = token;
                 renewed = true;
                 continue;
             }
@@ -349,7 +389,43 @@ private:
                     std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
                     std::to_string(max_attempts) + ")"
             );
+            count_retry();
             co_await sleep_for(*delay);
+        }
+    }
+
+    // The HTTP status of a failed request for metrics, or "error" when no response arrived.
+    static std::string status_label(const failure& error)
+    {
+        if (error.error_class == payer_errors::unauthorized)
+        {
+            return "401";
+        }
+        const auto at = error.error_class.rfind("http_");
+        if (at != std::string::npos && error.error_class.size() == at + 8)
+        {
+            return error.error_class.substr(at + 5);
+        }
+        return "error";
+    }
+
+    void record_request(
+        const std::string& host, const std::string& status, std::chrono::steady_clock::time_point sent_at
+    )
+    {
+        if (services_.metrics == nullptr)
+        {
+            return;
+        }
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - sent_at;
+        services_.metrics->record_http_request(host, status, elapsed.count());
+    }
+
+    void count_retry()
+    {
+        if (services_.metrics != nullptr)
+        {
+            services_.metrics->record_retry();
         }
     }
 
@@ -536,7 +612,11 @@ private:
     {
         for (int attempt = 0;; ++attempt)
         {
+            const auto sent_at = std::chrono::steady_clock::now();
             auto outcome = co_await services_.salesforce.send_bundle(bundle);
+            record_request(
+                settings_.bundle.host, outcome ? std::string("200") : status_label(outcome.error()), sent_at
+            );
             const auto delay = outcome ? std::nullopt : retry_delay(outcome.error(), attempt);
             if (!delay)
             {
@@ -556,6 +636,7 @@ private:
                     std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
                     std::to_string(max_attempts) + ")"
             );
+            count_retry();
             co_await sleep_for(*delay);
         }
     }
@@ -603,6 +684,9 @@ private:
     std::string tag_;
     std::string start_time_;
     std::chrono::steady_clock::time_point started_;
+    bool recorded_ = false;
+    std::optional<std::string> given_token_;
+    bool claim_data_ingestion_ = false;
 
     std::optional<failure> fatal_;
     std::string first_write_error_;
@@ -670,8 +754,15 @@ std::optional<std::string> advance_watermark(
 
 coro::awaitable<job_result> run_sync_job(sync_services services, patient_record patient, std::string trigger)
 {
+    job_options options;
+    options.trigger = std::move(trigger);
+    return run_sync_job(services, std::move(patient), std::move(options));
+}
+
+coro::awaitable<job_result> run_sync_job(sync_services services, patient_record patient, job_options options)
+{
     using namespace asio::experimental::awaitable_operators;
-    sync_job job(services, std::move(patient), std::move(trigger));
+    sync_job job(services, std::move(patient), std::move(options));
     job.start();
 
     // The whole job races its deadline; the losing side is cancelled.

@@ -22,6 +22,10 @@ class payer_client;
 class salesforce_client;
 class token_manager;
 
+namespace api {
+class metrics;
+}
+
 // The long-lived parts a sync job works with.
 struct sync_services
 {
@@ -30,7 +34,28 @@ struct sync_services
     payer_client& payer;
     salesforce_client& salesforce;
     token_manager& tokens;
+    // Request and job counters; null when nothing collects them.
+    api::metrics* metrics = nullptr;
 };
+
+// Options of one job: its trigger and the choices of whoever started it.
+struct job_options
+{
+    // "schedule", "manual" or "api".
+    std::string trigger;
+    // Empty: a new id is made. Otherwise the id of a row that start_job already created.
+    std::string job_id;
+    // A payer access token given by the caller. The job then never refreshes: a 401 from the
+    // payer fails it with class payer.unauthorized.
+    std::optional<std::string> access_token;
+    // Overrides the patient's setting and claimData.claimDataIngestion when set.
+    std::optional<bool> claim_data_ingestion;
+};
+
+// Claim data summaries of a job; Data Cloud ingestion is not implemented yet.
+inline constexpr const char* claim_data_off_summary = "Claim data ingestion is off for this job.";
+inline constexpr const char* claim_data_requested_summary =
+    "Claim data ingestion was requested for this job but is not available yet; no claim records were sent.";
 
 // One EOB's state after its writes, enough to place the watermark.
 struct eob_write_state
@@ -53,6 +78,10 @@ std::optional<std::string> advance_watermark(
 // bugs throw. Honours cancellation: a cancelled job is recorded as Failed with class
 // "job.cancelled".
 coro::awaitable<job_result> run_sync_job(sync_services services, patient_record patient, std::string trigger);
+
+// Runs one sync job like the overload above, with the caller's options. When
+// `options.job_id` is set, the job row must already be InProgress (repository::start_job).
+coro::awaitable<job_result> run_sync_job(sync_services services, patient_record patient, job_options options);
 
 }  // namespace bbsync
 

@@ -97,6 +97,11 @@ const std::map<std::string, std::string> valid_values = {
     {"http.requestTimeout", "7"},
     {"job.timeout", "600"},
     {"shutdown.gracePeriod", "12"},
+    {"admin.listen", "[::1]:9090"},
+    {"https.listen", "0.0.0.0:8443"},
+    {"https.certFile", "/etc/bbsync/tls/cert.pem"},
+    {"https.keyFile", "/etc/bbsync/tls/key.pem"},
+    {"https.apiKey", "trigger-api-key-value"},
 };
 
 }  // namespace
@@ -135,6 +140,11 @@ TEST_CASE("empty file gives the defaults", "[daemon][config]")
     CHECK(c.log_level == defaults.log_level);
     CHECK(c.job_timeout == defaults.job_timeout);
     CHECK(c.shutdown_grace_period == defaults.shutdown_grace_period);
+    CHECK(c.admin_listen.enabled);
+    CHECK(c.admin_listen.host == "127.0.0.1");
+    CHECK(c.admin_listen.port == 8080);
+    CHECK_FALSE(c.https_listen.enabled);
+    CHECK(c.https_api_key.empty());
 }
 
 TEST_CASE("comments and blank lines are ignored", "[daemon][config]")
@@ -205,6 +215,49 @@ TEST_CASE("every known key accepts a valid value", "[daemon][config]")
     CHECK(c.request_timeout == std::chrono::seconds(7));
     CHECK(c.job_timeout == std::chrono::seconds(600));
     CHECK(c.shutdown_grace_period == std::chrono::seconds(12));
+    CHECK(c.admin_listen.enabled);
+    CHECK(c.admin_listen.host == "::1");
+    CHECK(c.admin_listen.port == 9090);
+    CHECK(c.https_listen.enabled);
+    CHECK(c.https_listen.host == "0.0.0.0");
+    CHECK(c.https_listen.port == 8443);
+    CHECK(c.https_cert_file == "/etc/bbsync/tls/cert.pem");
+    CHECK(c.https_key_file == "/etc/bbsync/tls/key.pem");
+    CHECK(c.https_api_key == "trigger-api-key-value");
+}
+
+TEST_CASE("plain trigger listener off loopback is rejected", "[daemon][config]")
+{
+    scratch_directory scratch;
+    const auto path = scratch.write_file("bbsync.conf", "https.listen = 0.0.0.0:8443\n", 0600);
+    const auto message = error_message(file_sources(path));
+    INFO(message);
+    CHECK(contains(message, "https.listen"));
+    CHECK(contains(message, "loopback"));
+}
+
+TEST_CASE("listen addresses accept port 0 and off", "[daemon][config]")
+{
+    scratch_directory scratch;
+    const auto path =
+        scratch.write_file("bbsync.conf", "admin.listen = off\nhttps.listen = 127.0.0.1:0\n", 0600);
+    const auto loaded = load_config(file_sources(path));
+    CHECK_FALSE(loaded.values.admin_listen.enabled);
+    CHECK(loaded.values.https_listen.enabled);
+    CHECK(loaded.values.https_listen.port == 0);
+}
+
+TEST_CASE("invalid listen address names the key", "[daemon][config]")
+{
+    scratch_directory scratch;
+    for (const std::string value : {"8080", "example.org:80", "127.0.0.1:70000", "::1:80"})
+    {
+        const auto path = scratch.write_file("bbsync.conf", "admin.listen = " + value + "\n", 0600);
+        const auto message = error_message(file_sources(path));
+        INFO(message);
+        CHECK(contains(message, "admin.listen"));
+        CHECK(contains(message, "\"" + value + "\""));
+    }
 }
 
 TEST_CASE("out-of-range count names key, value, range and line", "[daemon][config]")

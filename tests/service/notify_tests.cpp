@@ -95,6 +95,7 @@ TEST_CASE("service notifies READY, STATUS, WATCHDOG and STOPPING", "[service]")
         "hcOrg.tokenUrl = https://127.0.0.1:9/services/oauth2/token\n"
         "hcOrg.client_id = test-app\n"
         "hcOrg.client_secret = test-app-secret\n"
+        "admin.listen = off\n"
         "database.path = " +
             (folder.path() / "bbsync.db").string() + "\n"
     );
