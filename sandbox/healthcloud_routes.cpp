@@ -22,6 +22,9 @@ namespace json = boost::json;
 constexpr std::string_view bundle_route = "/bundle/fhir-r4/v1/Bundle";
 constexpr std::string_view fhir_json = "application/fhir+json";
 constexpr std::size_t max_entries = 30;
+constexpr std::string_view practitioner_route = "/bundle/fhir-r4/v1/Practitioner";
+// Reason of an entry rejected by the entry_400 fault; it is not counted as a client mistake.
+constexpr std::string_view injected_entry_fault = "entry rejected by an injected fault";
 
 json::object operation_outcome(std::string_view code, std::string_view diagnostics)
 {
@@ -59,6 +62,7 @@ struct entry_work
     std::string location;
     std::vector<std::string> urn_references;
     std::vector<std::string> other_references;
+    const json::object* resource = nullptr;
 };
 
 bool is_urn_uuid(std::string_view text)
@@ -166,6 +170,7 @@ void validate_entry(const json::value& entry_value, entry_work& work)
     if (resource_value == nullptr || !resource_value->is_object())
         return invalid("entry.resource is missing");
     const auto& resource = resource_value->get_object();
+    work.resource = &resource;
     const auto* request_value = entry->if_contains("request");
     if (request_value == nullptr || !request_value->is_object())
         return invalid("entry.request is missing");
@@ -307,11 +312,15 @@ void settle_entry(
         }
     }
     work.state = entry_state::stored;
-    work.location = std::string(healthcloud_resource_types[work.type]) + "/" +
-                    state.clinical.store(work.type, work.identifier_key);
+    const auto id = state.clinical.store(work.type, work.identifier_key);
+    work.location = std::string(healthcloud_resource_types[work.type]) + "/" + id;
+    if (healthcloud_resource_types[work.type] == "Practitioner")
+        state.clinical.keep_practitioner(id, *work.resource);
 }
 
-route_response handle_bundle(sandbox_state& state, const http_request& request, std::int64_t now_ms)
+route_response handle_bundle(
+    sandbox_state& state, const http_request& request, std::int64_t now_ms, bool reject_first_entry
+)
 {
     // Bundle-level checks: any failure rejects the whole request.
     if (const auto type = media_type(request); type != "application/fhir+json" && type != "application/json")
@@ -360,6 +369,11 @@ route_response handle_bundle(sandbox_state& state, const http_request& request, 
             works[i].reason = "fullUrl is used by an earlier entry";
         }
     }
+    if (reject_first_entry && !works.empty() && works[0].state == entry_state::pending)
+    {
+        works[0].state = entry_state::invalid;
+        works[0].reason = injected_entry_fault;
+    }
     for (auto& work : works)
     {
         for (const auto& urn : work.urn_references)
@@ -400,7 +414,7 @@ route_response handle_bundle(sandbox_state& state, const http_request& request, 
             work.state = entry_state::invalid;
             work.reason = "urn:uuid references form a cycle";
         }
-        if (work.state == entry_state::invalid)
+        if (work.state == entry_state::invalid && work.reason != injected_entry_fault)
             state.seen.count_rejection(
                 host_kind::healthcloud, std::string(bundle_route) + " entry", work.reason
             );
@@ -414,14 +428,66 @@ route_response handle_bundle(sandbox_state& state, const http_request& request, 
     return {make_json_response(200, result, fhir_json), std::string(bundle_route), {}};
 }
 
+// Handles GET /bundle/fhir-r4/v1/Practitioner?identifier=SYSTEM|VALUE: a searchset Bundle of
+// the stored Practitioners with that identifier.
+route_response handle_practitioner_search(const sandbox_state& state, const http_request& request)
+{
+    const auto route = [](route_response response) {
+        response.route = std::string(practitioner_route);
+        return response;
+    };
+    if (request.method() != http::verb::get)
+        return route(outcome_response(405, "not-supported", "only GET is supported on Practitioner"));
+    const auto target = parse_target(request.target());
+    const auto identifier = target ? find_param(target->params, "identifier") : std::nullopt;
+    const auto bar = identifier ? identifier->find('|') : std::string::npos;
+    if (bar == std::string::npos || bar == 0 || bar + 1 == identifier->size())
+        return route(outcome_response(400, "invalid", "identifier must be <system>|<value>"));
+
+    json::array entries;
+    const auto base = "https://127.0.0.1:" + std::to_string(state.port(host_kind::healthcloud)) +
+                      std::string(practitioner_route) + "/";
+    for (const auto* practitioner : state.clinical.find_practitioners(
+             std::string_view(*identifier).substr(0, bar), std::string_view(*identifier).substr(bar + 1)
+         ))
+    {
+        entries.push_back(json::object{
+            {"fullUrl", base + std::string(practitioner->at("id").as_string())},
+            {"resource", *practitioner},
+            {"search", json::object{{"mode", "match"}}},
+        });
+    }
+    json::object bundle{
+        {"resourceType", "Bundle"},
+        {"type", "searchset"},
+        {"total", entries.size()},
+        {"entry", std::move(entries)},
+    };
+    return {make_json_response(200, bundle, fhir_json), std::string(practitioner_route), {}};
+}
+
 }  // namespace
 
 route_response handle_healthcloud_request(
-    sandbox_state& state, const http_request& request, std::int64_t now_ms
+    sandbox_state& state, const http_request& request, std::int64_t now_ms, bool reject_first_entry
 )
 {
     std::string_view target = request.target();
     const std::string_view path = target.substr(0, target.find('?'));
+    if (path == practitioner_route)
+    {
+        const auto token = bearer_token(request);
+        if (!token || !state.org.is_live_token(*token, now_ms))
+        {
+            json::array body{
+                json::object{{"message", "Session expired or invalid"}, {"errorCode", "INVALID_SESSION_ID"}}};
+            return {
+                make_json_response(401, body),
+                std::string(practitioner_route),
+                token ? "invalid session" : "missing bearer token"};
+        }
+        return handle_practitioner_search(state, request);
+    }
     if (path != "/bundle/fhir-r4/v1/Bundle" && path != "/bundle/fhir-r4/v1/" && path != "/bundle/fhir-r4/v1")
     {
         auto response = outcome_response(404, "not-found", "no such endpoint");
@@ -432,7 +498,7 @@ route_response handle_healthcloud_request(
     const auto token = bearer_token(request);
     if (token && state.payer_tokens.was_issued(*token))
         state.seen.count_foreign_authorization(host_kind::healthcloud);
-    if (!token || !state.org.is_valid_token(*token))
+    if (!token || !state.org.is_live_token(*token, now_ms))
     {
         json::array body{
             json::object{{"message", "Session expired or invalid"}, {"errorCode", "INVALID_SESSION_ID"}}};
@@ -443,7 +509,7 @@ route_response handle_healthcloud_request(
     }
     if (request.method() != http::verb::post)
         return outcome_response(405, "not-supported", "only POST is supported on the bundle endpoint");
-    return handle_bundle(state, request, now_ms);
+    return handle_bundle(state, request, now_ms, reject_first_entry);
 }
 
 }  // namespace bbsync::sandbox

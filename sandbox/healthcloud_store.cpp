@@ -69,4 +69,37 @@ bool healthcloud_store::contains_id(std::size_t type, std::string_view id) const
     return ec == std::errc{} && ptr == id.data() + id.size() && ordinal >= 1 && ordinal <= counts_[type];
 }
 
+void healthcloud_store::keep_practitioner(const std::string& id, boost::json::object resource)
+{
+    resource["id"] = id;
+    practitioners_.push_back(std::move(resource));
+}
+
+std::vector<const boost::json::object*> healthcloud_store::find_practitioners(
+    std::string_view system, std::string_view value
+) const
+{
+    std::vector<const boost::json::object*> found;
+    for (const auto& practitioner : practitioners_)
+    {
+        const auto* identifiers = practitioner.if_contains("identifier");
+        if (identifiers == nullptr || !identifiers->is_array())
+            continue;
+        for (const auto& identifier : identifiers->get_array())
+        {
+            const auto* entry = identifier.if_object();
+            const auto* entry_system = entry != nullptr ? entry->if_contains("system") : nullptr;
+            const auto* entry_value = entry != nullptr ? entry->if_contains("value") : nullptr;
+            if (entry_system != nullptr && entry_value != nullptr && entry_system->is_string() &&
+                entry_value->is_string() && entry_system->get_string() == system &&
+                entry_value->get_string() == value)
+            {
+                found.push_back(&practitioner);
+                break;
+            }
+        }
+    }
+    return found;
+}
+
 }  // namespace bbsync::sandbox

@@ -1,12 +1,15 @@
 #ifndef BBSYNC_SANDBOX_HEALTHCLOUD_STORE_HPP
 #define BBSYNC_SANDBOX_HEALTHCLOUD_STORE_HPP
 
+#include <boost/json/object.hpp>
+
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace bbsync::sandbox {
 
@@ -38,6 +41,16 @@ public:
     // Returns true if `id` names a stored record of the type.
     bool contains_id(std::size_t type, std::string_view id) const;
 
+    // Keeps a stored Practitioner, with its id set, for identifier searches. Throws only
+    // std::bad_alloc.
+    void keep_practitioner(const std::string& id, boost::json::object resource);
+
+    // Returns the kept Practitioners that have an identifier with this system and value, in
+    // the order they were stored.
+    std::vector<const boost::json::object*> find_practitioners(
+        std::string_view system, std::string_view value
+    ) const;
+
     std::uint64_t records(std::size_t type) const { return counts_[type]; }
     std::uint64_t duplicates(std::size_t type) const { return duplicates_[type]; }
 
@@ -45,6 +58,7 @@ private:
     std::array<std::unordered_map<std::string, std::uint32_t>, healthcloud_resource_types.size()>
         by_identifier_;
     std::array<std::uint64_t, healthcloud_resource_types.size()> counts_{};
+    std::vector<boost::json::object> practitioners_;
     std::array<std::uint64_t, healthcloud_resource_types.size()> duplicates_{};
 };
 

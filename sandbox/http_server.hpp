@@ -7,16 +7,20 @@
 #include <cstdint>
 
 #include "coro/tokens.hpp"
+#include "sandbox/fault_injector.hpp"
 #include "sandbox/host_kind.hpp"
 #include "sandbox/route_response.hpp"
 #include "sandbox/sandbox_state.hpp"
 
 namespace bbsync::sandbox {
 
-// Handles one request on a host: the shared /_sandbox/state and /_sandbox/jobs endpoints,
-// else the host's routes. Counts the request and any rejection in `state.seen`. Throws
-// only std::bad_alloc.
-http_response dispatch_request(sandbox_state& state, host_kind host, const http_request& request);
+// Handles one request on a host: the shared /_sandbox/state, /_sandbox/jobs and
+// /_sandbox/faults endpoints, else the host's routes with the response faults of `plan`
+// (status, invalid_session, entry_400 and the body faults). Counts the request and any
+// rejection in `state.seen`. Throws only std::bad_alloc.
+http_response dispatch_request(
+    sandbox_state& state, host_kind host, const http_request& request, const fault_plan& plan = {}
+);
 
 // An HTTPS/1.1 listener on an ephemeral port of 127.0.0.1 for one emulated host, with
 // keep-alive. Sessions run as coroutines on the io_context of the listener.

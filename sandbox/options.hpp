@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <string>
 #include <variant>
+#include <vector>
+
+#include "sandbox/fault_spec.hpp"
 
 namespace bbsync::sandbox {
 
@@ -16,6 +19,14 @@ struct options
     int eobs_per_patient = 20;
     std::uint64_t seed = 1;
     int access_token_lifetime_seconds = 3600;
+    std::vector<fault_spec> faults;
+    // 0: Salesforce sessions never expire.
+    int sf_session_lifetime_seconds = 0;
+    std::uint64_t sf_daily_api_limit = 100000;
+    // Writes the payer's expires_in as a decimal number (lifetime - 0.5) instead of an integer.
+    bool fractional_expires_in = false;
+    // The payer app is a one-time app, which may not refresh tokens.
+    bool payer_one_time_app = false;
 };
 
 // Outcome of parsing a command line that asked for the help text.

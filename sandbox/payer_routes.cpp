@@ -30,6 +30,12 @@ constexpr std::string_view granted_scope =
     "patient/Patient.rs patient/Coverage.rs patient/ExplanationOfBenefit.rs profile";
 constexpr std::string_view eob_type_system = "https://bluebutton.cms.gov/resources/codesystem/eob-type";
 constexpr std::string_view not_authenticated = "Authentication credentials were not provided.";
+constexpr std::string_view grant_revoked_message = "User access cannot be found. To refresh Medicare data, "
+                                                   "end user must re-authenticate and consent to share "
+                                                   "their data.";
+constexpr std::string_view grant_expired_message =
+    "User access has timed out. To refresh Medicare data, end user must re-authenticate and consent to share "
+    "their data.";
 constexpr int max_page_size = 50;
 constexpr int default_page_size = 10;
 
@@ -58,6 +64,60 @@ std::optional<int> parse_int(std::string_view text)
     if (text.empty() || ec != std::errc{} || ptr != end)
         return std::nullopt;
     return value;
+}
+
+// Returns expires_in in the configured form. The fractional form is the lifetime minus half a
+// second, so that a client truncating it still refreshes before the token expires.
+json::value expires_in_value(const sandbox_state& state)
+{
+    const int lifetime = state.payer_tokens.access_token_lifetime_seconds();
+    if (state.fractional_expires_in)
+        return json::value(static_cast<double>(lifetime) - 0.5);
+    return json::value(lifetime);
+}
+
+// Builds the token response of a new pair; the 13-month grant ends 395 days from now.
+route_response token_pair_response(
+    const sandbox_state& state, const payer_token_pair& pair, std::int64_t now_ms
+)
+{
+    json::object body{
+        {"access_token", pair.access_token},
+        {"expires_in", expires_in_value(state)},
+        {"token_type", "Bearer"},
+        {"scope", granted_scope},
+        {"refresh_token", pair.refresh_token},
+        {"patient", state.data.patients()[pair.patient].payer_id},
+        {"access_grant_expiration", format_grant_expiration(now_ms + std::int64_t{395} * 86400000)},
+    };
+    auto response = make_json_response(200, body);
+    response.set(http::field::cache_control, "no-store");
+    response.set(http::field::pragma, "no-cache");
+    return {std::move(response), "/v2/o/token/", {}};
+}
+
+// The authorization_code grant with PKCE: the code from /_sandbox/authorization_code and the
+// verifier whose S256 challenge it was issued for.
+route_response handle_code_grant(
+    sandbox_state& state, const std::vector<query_param>& form, std::int64_t now_ms
+)
+{
+    const auto code = find_param(form, "code");
+    const auto verifier = find_param(form, "code_verifier");
+    if (!code || !verifier)
+        return oauth_error(
+            400,
+            {{"error", "invalid_request"}, {"error_description", "Missing code or code_verifier parameter"}},
+            "authorization_code grant without code or code_verifier"
+        );
+    const auto pair = state.payer_tokens.exchange_authorization_code(*code, *verifier, now_ms);
+    if (!pair)
+        return oauth_error(
+            400,
+            {{"error", "invalid_grant"}},
+            "authorization code unknown, used, expired or PKCE verifier mismatch"
+        );
+    return token_pair_response(state, *pair, now_ms);
 }
 
 // The token endpoint: client authentication, then the refresh_token grant.
@@ -100,6 +160,21 @@ route_response handle_token(sandbox_state& state, const http_request& request, s
     }
 
     const auto grant_type = find_param(*form, "grant_type");
+    if (grant_type == "authorization_code")
+        return handle_code_grant(state, *form, now_ms);
+    if (grant_type == "refresh_token" && state.payer_one_time_app)
+    {
+        state.seen.count_payer_refresh_rejection("invalid_client");
+        // NOTE: Blue Button's message continues after this sentence; only the first sentence
+        // is reproduced.
+        return oauth_error(
+            403,
+            {{"status_code", 403},
+             {"error", "invalid_client"},
+             {"error_description", "Your application is not allowed to refresh tokens."}},
+            "one-time app refresh"
+        );
+    }
     if (grant_type != "refresh_token")
     {
         state.seen.count_payer_refresh_rejection("unsupported_grant_type");
@@ -127,6 +202,28 @@ route_response handle_token(sandbox_state& state, const http_request& request, s
     auto outcome = state.payer_tokens.refresh(refresh_token, now_ms);
     if (const auto* rejection = std::get_if<refresh_rejection>(&outcome))
     {
+        if (*rejection == refresh_rejection::grant_revoked)
+        {
+            state.seen.count_payer_refresh_rejection("invalid_grant");
+            return oauth_error(
+                403,
+                {{"status_code", 403},
+                 {"error", "invalid_grant"},
+                 {"error_description", grant_revoked_message}},
+                "grant revoked"
+            );
+        }
+        if (*rejection == refresh_rejection::grant_expired)
+        {
+            state.seen.count_payer_refresh_rejection("invalid_grant");
+            return oauth_error(
+                401,
+                {{"status_code", 401},
+                 {"error", "invalid_grant"},
+                 {"error_description", grant_expired_message}},
+                "13-month grant expired"
+            );
+        }
         if (*rejection == refresh_rejection::invalid_grant)
         {
             state.seen.count_payer_refresh_rejection("invalid_grant");
@@ -142,22 +239,8 @@ route_response handle_token(sandbox_state& state, const http_request& request, s
         );
     }
 
-    // Success: a new pair; the 13-month grant ends 395 days from now.
-    auto& pair = std::get<payer_token_pair>(outcome);
     state.seen.count_payer_refresh();
-    json::object body{
-        {"access_token", pair.access_token},
-        {"expires_in", state.payer_tokens.access_token_lifetime_seconds()},
-        {"token_type", "Bearer"},
-        {"scope", granted_scope},
-        {"refresh_token", pair.refresh_token},
-        {"patient", state.data.patients()[pair.patient].payer_id},
-        {"access_grant_expiration", format_grant_expiration(now_ms + std::int64_t{395} * 86400000)},
-    };
-    auto response = make_json_response(200, body);
-    response.set(http::field::cache_control, "no-store");
-    response.set(http::field::pragma, "no-cache");
-    return {std::move(response), "/v2/o/token/", {}};
+    return token_pair_response(state, std::get<payer_token_pair>(outcome), now_ms);
 }
 
 // The link URL of one page: every original parameter except the paging ones, then
@@ -514,7 +597,14 @@ route_response handle_fhir(
                              : state.org.is_valid_token(*token)      ? "Salesforce token sent to the payer"
                              : state.payer_tokens.was_issued(*token) ? "expired or revoked access token"
                                                                      : "unknown access token";
-        auto response = detail_response(401, not_authenticated, route, reason);
+        const auto owner = token ? state.payer_tokens.issued_to(*token) : std::nullopt;
+        const bool grant_expired = owner && state.payer_tokens.grant(*owner) == grant_status::expired;
+        auto response = detail_response(
+            401,
+            grant_expired ? grant_expired_message : not_authenticated,
+            route,
+            grant_expired ? "13-month grant expired" : reason
+        );
         response.response.set(http::field::www_authenticate, "Bearer realm=\"api\"");
         return response;
     }
@@ -582,8 +672,129 @@ route_response handle_admin(
     const auto patient = patient_id ? state.data.find_by_payer_id(*patient_id) : std::nullopt;
     if (!patient)
         return detail_response(404, "Not found.", route, "unknown patient for consent");
+    if (route == "/_sandbox/revoke" || route == "/_sandbox/expire_grant")
+    {
+        state.payer_tokens.end_grant(
+            *patient, route == "/_sandbox/revoke" ? grant_status::revoked : grant_status::expired
+        );
+        return {make_json_response(200, json::object{{"patient", *patient_id}}), route, {}};
+    }
+    if (route == "/_sandbox/authorization_code")
+    {
+        const auto challenge = find_param(target.params, "code_challenge");
+        const auto method = find_param(target.params, "code_challenge_method").value_or("S256");
+        if (!challenge || challenge->size() != 43 || method != "S256")
+            return detail_response(
+                400,
+                "code_challenge must be a 43-character BASE64URL S256 challenge and code_challenge_method "
+                "S256",
+                route,
+                "invalid code_challenge"
+            );
+        return {
+            make_json_response(
+                200,
+                json::object{
+                    {"code", state.payer_tokens.issue_authorization_code(*patient, *challenge, now_ms)},
+                    {"expires_in", 60}}
+            ),
+            route,
+            {}};
+    }
     return {
         make_json_response(200, json::object{{"refresh_token", state.payer_tokens.renew_consent(*patient)}}),
+        route,
+        {}};
+}
+
+// Serves the CapabilityStatement, which needs no token: FHIR R4, JSON, the SMART OAuth
+// endpoints and the resources and search parameters the sandbox supports.
+route_response handle_metadata(const sandbox_state& state, const http_request& request, std::int64_t now_ms)
+{
+    const std::string route = "/v2/fhir/metadata";
+    if (request.method() != http::verb::get)
+        return detail_response(
+            405,
+            "Method \"" + std::string(request.method_string()) + "\" not allowed.",
+            route,
+            "method not allowed"
+        );
+    const auto base = "https://127.0.0.1:" + std::to_string(state.port(host_kind::payer));
+    const auto search_param = [](std::string_view name, std::string_view type) {
+        return json::object{{"name", name}, {"type", type}};
+    };
+    json::array resources{
+        json::object{{"type", "Patient"}, {"interaction", json::array{json::object{{"code", "read"}}}}},
+        json::object{
+            {"type", "Coverage"},
+            {"interaction", json::array{json::object{{"code", "search-type"}}}},
+            {"searchParam",
+             json::array{search_param("beneficiary", "reference"), search_param("_count", "number")}},
+        },
+        json::object{
+            {"type", "ExplanationOfBenefit"},
+            {"interaction",
+             json::array{json::object{{"code", "read"}}, json::object{{"code", "search-type"}}}},
+            {"searchParam",
+             json::array{
+                 search_param("patient", "reference"),
+                 search_param("_lastUpdated", "date"),
+                 search_param("type", "token"),
+                 search_param("startIndex", "string"),
+                 search_param("_count", "number")}},
+        },
+    };
+    json::object oauth_uris{
+        {"url", "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"},
+        {"extension",
+         json::array{
+             json::object{{"url", "authorize"}, {"valueUri", base + "/v2/o/authorize/"}},
+             json::object{{"url", "token"}, {"valueUri", base + "/v2/o/token/"}}}},
+    };
+    json::object statement{
+        {"resourceType", "CapabilityStatement"},
+        {"status", "active"},
+        {"date", format_instant(now_ms)},
+        {"publisher", "bbsync-sandbox"},
+        {"kind", "instance"},
+        {"software", json::object{{"name", "bbsync-sandbox"}}},
+        {"implementation",
+         json::object{{"description", "Blue Button 2.0 emulator"}, {"url", base + "/v2/fhir"}}},
+        {"fhirVersion", "4.0.1"},
+        {"format", json::array{"application/fhir+json", "json"}},
+        {"rest",
+         json::array{json::object{
+             {"mode", "server"},
+             {"security", json::object{{"extension", json::array{oauth_uris}}}},
+             {"resource", std::move(resources)}}}},
+    };
+    return {make_json_response(200, statement, fhir_json), route, {}};
+}
+
+// Serves the OpenID Connect userinfo of the token's patient: its id as "sub" and "patient".
+route_response handle_userinfo(sandbox_state& state, const http_request& request, std::int64_t now_ms)
+{
+    const std::string route = "/v2/connect/userinfo";
+    const auto token = bearer_token(request);
+    const auto patient = token ? state.payer_tokens.patient_of_access_token(*token, now_ms) : std::nullopt;
+    if (!patient)
+    {
+        auto response = detail_response(
+            401, not_authenticated, route, token ? "invalid access token" : "missing bearer token"
+        );
+        response.response.set(http::field::www_authenticate, "Bearer realm=\"api\"");
+        return response;
+    }
+    if (request.method() != http::verb::get)
+        return detail_response(
+            405,
+            "Method \"" + std::string(request.method_string()) + "\" not allowed.",
+            route,
+            "method not allowed"
+        );
+    const auto& id = state.data.patients()[*patient].payer_id;
+    return {
+        make_json_response(200, json::object{{"sub", id}, {"patient", id}, {"iat", format_instant(now_ms)}}),
         route,
         {}};
 }
@@ -609,9 +820,15 @@ route_response handle_payer_request(sandbox_state& state, const http_request& re
             );
         return handle_token(state, request, now_ms);
     }
+    if (target->path == "/v2/fhir/metadata")
+        return handle_metadata(state, request, now_ms);
+    if (target->path == "/v2/connect/userinfo" || target->path == "/v2/connect/userinfo/")
+        return handle_userinfo(state, request, now_ms);
     if (target->path.starts_with("/v2/fhir/"))
         return handle_fhir(state, request, *target, now_ms);
-    if (target->path == "/_sandbox/eobs" || target->path == "/_sandbox/consent")
+    if (target->path == "/_sandbox/eobs" || target->path == "/_sandbox/consent" ||
+        target->path == "/_sandbox/authorization_code" || target->path == "/_sandbox/revoke" ||
+        target->path == "/_sandbox/expire_grant")
         return handle_admin(state, request, *target, now_ms);
     return detail_response(404, "Not found.", target->path.substr(0, 100), "no such route");
 }

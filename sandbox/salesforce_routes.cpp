@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sandbox/fhir_time.hpp"
 #include "sandbox/request_parsing.hpp"
@@ -22,6 +23,10 @@ namespace json = boost::json;
 constexpr std::string_view job_path_prefix = "/sobjects/PatientSyncJob__c/JobId__c/";
 constexpr std::string_view job_route = "/services/data/{v}/sobjects/PatientSyncJob__c/JobId__c/{id}";
 constexpr std::size_t long_text_limit = 32768;
+constexpr std::string_view collection_path = "/composite/sobjects/PatientSyncJob__c/JobId__c";
+constexpr std::string_view collection_route =
+    "/services/data/{v}/composite/sobjects/PatientSyncJob__c/JobId__c";
+constexpr std::size_t max_collection_records = 200;
 constexpr std::array<std::string_view, 5> job_statuses{
     "New", "InProgress", "Completed", "Failed", "PartiallyCompleted"};
 
@@ -45,7 +50,11 @@ route_response rest_response(
 )
 {
     auto response = make_json_response(status, body);
-    response.set("Sforce-Limit-Info", "api-usage=" + std::to_string(state.org.api_usage()) + "/100000");
+    response.set(
+        "Sforce-Limit-Info",
+        "api-usage=" + std::to_string(state.org.api_usage()) + "/" +
+            std::to_string(state.org.daily_api_limit())
+    );
     return {std::move(response), std::string(job_route), std::move(rejection)};
 }
 
@@ -76,7 +85,7 @@ route_response handle_token(sandbox_state& state, const http_request& request, s
             "invalid_client", "invalid client credentials", "invalid Salesforce client credentials"
         );
 
-    const auto token = state.org.issue_token();
+    const auto token = state.org.issue_token(now_ms);
     const std::string instance = "https://127.0.0.1:" + std::to_string(state.port(host_kind::salesforce));
     json::object body{
         {"access_token", token},
@@ -186,14 +195,19 @@ std::optional<std::pair<json::array, std::string>> validate_job_fields(const jso
     return std::nullopt;
 }
 
-route_response handle_job_upsert(
-    sandbox_state& state,
-    const http_request& request,
-    std::string_view version,
-    std::string_view job_id_encoded
+// Counts the call against the allowance and checks the API version and the session, as every
+// /services/data call does. Returns the error response, or nullopt when the call may go on.
+std::optional<route_response> check_rest_call(
+    sandbox_state& state, const http_request& request, std::string_view version, std::int64_t now_ms
 )
 {
-    state.org.count_api_call();
+    if (!state.org.try_count_api_call(now_ms))
+        return rest_response(
+            state,
+            403,
+            api_error("TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED"),
+            "daily API limit exceeded"
+        );
     if (!std::regex_match(version.begin(), version.end(), std::regex(R"(v\d{2}\.\d)")))
         return rest_response(
             state, 404, api_error("The requested resource does not exist", "NOT_FOUND"), "unknown API version"
@@ -202,13 +216,26 @@ route_response handle_job_upsert(
     const auto token = bearer_token(request);
     if (token && state.payer_tokens.was_issued(*token))
         state.seen.count_foreign_authorization(host_kind::salesforce);
-    if (!token || !state.org.is_valid_token(*token))
+    if (!token || !state.org.is_live_token(*token, now_ms))
         return rest_response(
             state,
             401,
             api_error("Session expired or invalid", "INVALID_SESSION_ID"),
             token ? "invalid session" : "missing bearer token"
         );
+    return std::nullopt;
+}
+
+route_response handle_job_upsert(
+    sandbox_state& state,
+    const http_request& request,
+    std::string_view version,
+    std::string_view job_id_encoded,
+    std::int64_t now_ms
+)
+{
+    if (auto error = check_rest_call(state, request, version, now_ms))
+        return std::move(*error);
 
     if (request.method() != http::verb::patch)
     {
@@ -267,6 +294,156 @@ route_response handle_job_upsert(
     return rest_response(state, created ? 201 : 200, result, {});
 }
 
+// Returns the error item of a record in a Collections response.
+json::object collection_error(std::string_view code, std::string_view message, json::array fields = {})
+{
+    return json::object{
+        {"id", nullptr},
+        {"success", false},
+        {"errors",
+         json::array{
+             json::object{{"statusCode", code}, {"message", message}, {"fields", std::move(fields)}}}},
+        {"created", false},
+    };
+}
+
+// Checks one record of a Collections upsert like the single upsert checks its body. Returns
+// the error item, or nullopt with the JobId__c and the fields to write.
+std::optional<json::object> check_collection_record(
+    const json::value& record, std::string& job_id, json::object& fields
+)
+{
+    if (!record.is_object())
+        return collection_error("JSON_PARSER_ERROR", "each record must be a JSON object");
+    fields = record.get_object();
+    const auto* attributes = fields.if_contains("attributes");
+    const auto* type = attributes != nullptr && attributes->is_object()
+                           ? attributes->get_object().if_contains("type")
+                           : nullptr;
+    if (type == nullptr || !type->is_string() || type->get_string() != "PatientSyncJob__c")
+        return collection_error(
+            "INVALID_TYPE", "attributes.type must be PatientSyncJob__c for this endpoint", {"attributes"}
+        );
+    fields.erase("attributes");
+    const auto* id_value = fields.if_contains("JobId__c");
+    if (id_value == nullptr || !id_value->is_string() || id_value->get_string().empty())
+        return collection_error("MISSING_ARGUMENT", "JobId__c not specified", {"JobId__c"});
+    job_id = std::string(id_value->get_string());
+    if (count_code_points(job_id) > 50)
+        return collection_error(
+            "STRING_TOO_LONG", "JobId__c: data value too large (max length=50)", {"JobId__c"}
+        );
+    fields.erase("JobId__c");
+    if (auto error = validate_job_fields(fields))
+    {
+        const auto& detail = error->first.at(0).as_object();
+        json::array names;
+        if (const auto* listed = detail.if_contains("fields"))
+            names = listed->as_array();
+        return collection_error(detail.at("errorCode").as_string(), detail.at("message").as_string(), names);
+    }
+    return std::nullopt;
+}
+
+// Handles the sObject Collections upsert of PatientSyncJob__c records by JobId__c: at most
+// 200 records, each checked like the single upsert. Returns 200 with one result per record
+// in request order. With allOrNone, one bad record rolls back the whole call.
+route_response handle_collection_upsert(
+    sandbox_state& state, const http_request& request, std::string_view version, std::int64_t now_ms
+)
+{
+    auto with_route = [](route_response response) {
+        response.route = std::string(collection_route);
+        return response;
+    };
+    if (auto error = check_rest_call(state, request, version, now_ms))
+        return with_route(std::move(*error));
+
+    // Collections upsert exists from API version 46.0.
+    if (std::stoi(std::string(version.substr(1, 2))) < 46)
+        return with_route(rest_response(
+            state,
+            404,
+            api_error("The requested resource does not exist", "NOT_FOUND"),
+            "Collections upsert needs API version 46.0 or later"
+        ));
+    if (request.method() != http::verb::patch)
+        return with_route(rest_response(
+            state,
+            405,
+            api_error(
+                "HTTP Method '" + std::string(request.method_string()) + "' not allowed. Allowed are PATCH",
+                "METHOD_NOT_ALLOWED"
+            ),
+            "method not allowed"
+        ));
+    boost::system::error_code ec;
+    const auto body = json::parse(request.body(), ec);
+    const auto* records = !ec && body.is_object() ? body.get_object().if_contains("records") : nullptr;
+    if (media_type(request) != "application/json" || records == nullptr || !records->is_array())
+        return with_route(rest_response(
+            state,
+            400,
+            api_error("The request body must be a JSON object with a records array", "JSON_PARSER_ERROR"),
+            "Collections body is not {\"records\": [...]}"
+        ));
+    if (records->get_array().size() > max_collection_records)
+        return with_route(rest_response(
+            state,
+            400,
+            api_error(
+                "record limit reached. cannot submit more than 200 records into this call",
+                "EXCEEDED_ID_LIMIT"
+            ),
+            "more than 200 records"
+        ));
+    const auto* all_or_none_value = body.get_object().if_contains("allOrNone");
+    const bool all_or_none =
+        all_or_none_value != nullptr && all_or_none_value->is_bool() && all_or_none_value->get_bool();
+
+    // Check every record first, so that allOrNone can roll back without writing.
+    const auto& items = records->get_array();
+    std::vector<std::optional<json::object>> errors(items.size());
+    std::vector<std::pair<std::string, json::object>> writes(items.size());
+    bool any_failed = false;
+    for (std::size_t i = 0; i < items.size(); ++i)
+    {
+        errors[i] = check_collection_record(items[i], writes[i].first, writes[i].second);
+        if (errors[i])
+        {
+            any_failed = true;
+            state.seen.count_rejection(
+                host_kind::salesforce,
+                std::string(collection_route) + " record",
+                std::string(errors[i]->at("errors").at(0).at("statusCode").as_string())
+            );
+        }
+    }
+
+    // Write the valid records, or none of them.
+    // NOTE: a JobId__c repeated within one call is written twice in order; how Salesforce
+    // treats such a call is not checked here.
+    json::array results;
+    for (std::size_t i = 0; i < items.size(); ++i)
+    {
+        if (errors[i])
+            results.push_back(std::move(*errors[i]));
+        else if (all_or_none && any_failed)
+            results.push_back(collection_error(
+                "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "Record rolled back because not all records were valid and the request was using AllOrNone "
+                "header"
+            ));
+        else
+        {
+            const auto [id, created] = state.org.upsert_job(writes[i].first, writes[i].second);
+            results.push_back(json::object{
+                {"id", id}, {"success", true}, {"errors", json::array{}}, {"created", created}});
+        }
+    }
+    return with_route(rest_response(state, 200, results, {}));
+}
+
 }  // namespace
 
 route_response handle_salesforce_request(
@@ -286,9 +463,21 @@ route_response handle_salesforce_request(
         const auto slash = rest.find('/');
         if (slash != std::string_view::npos && rest.substr(slash).starts_with(job_path_prefix))
             return handle_job_upsert(
-                state, request, rest.substr(0, slash), rest.substr(slash + job_path_prefix.size())
+                state, request, rest.substr(0, slash), rest.substr(slash + job_path_prefix.size()), now_ms
             );
-        state.org.count_api_call();
+        if (slash != std::string_view::npos && rest.substr(slash) == collection_path)
+            return handle_collection_upsert(state, request, rest.substr(0, slash), now_ms);
+        if (!state.org.try_count_api_call(now_ms))
+        {
+            auto response = rest_response(
+                state,
+                403,
+                api_error("TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED"),
+                "daily API limit exceeded"
+            );
+            response.route = "/services/data/(other)";
+            return response;
+        }
         auto response = rest_response(
             state,
             404,

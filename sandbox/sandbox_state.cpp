@@ -11,7 +11,9 @@ namespace json = boost::json;
 sandbox_state::sandbox_state(const options& settings, std::int64_t now_ms)
     : data(settings.seed, settings.patients, settings.eobs_per_patient, now_ms), renderer(settings.seed),
       payer_tokens(settings.seed, data.patients().size(), settings.access_token_lifetime_seconds),
-      org(settings.seed)
+      org(settings.seed, settings.sf_session_lifetime_seconds, settings.sf_daily_api_limit),
+      faults(settings.seed, settings.faults), fractional_expires_in(settings.fractional_expires_in),
+      payer_one_time_app(settings.payer_one_time_app)
 {}
 
 json::object sandbox_state::state_json() const
@@ -39,6 +41,7 @@ json::object sandbox_state::state_json() const
     for (std::size_t i = 0; i < claim_type_count; ++i)
         by_type[claim_type_names[i]] = data.eobs_by_type()[i];
     out["eobs_by_type"] = std::move(by_type);
+    out["faults"] = faults.to_json();
 
     // Token counters that live outside the observations.
     auto& tokens = out["tokens"].as_object();
@@ -58,6 +61,8 @@ json::object sandbox_state::state_json() const
         status_counts[status] = count;
     out["sync_jobs"] = json::object{{"count", org.jobs().size()}, {"by_status", std::move(status_counts)}};
     out["sf_api_usage"] = org.api_usage();
+    out["sf_api_calls_over_limit"] = org.calls_over_limit();
+    out["healthcloud_throttled"] = healthcloud_throttled;
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 
+#include "sandbox/fault_injector.hpp"
 #include "sandbox/fhir_renderer.hpp"
 #include "sandbox/healthcloud_store.hpp"
 #include "sandbox/host_kind.hpp"
@@ -22,6 +23,10 @@ inline constexpr std::string_view payer_client_id = "bbsync-sandbox-app";
 inline constexpr std::string_view payer_client_secret = "sandbox-payer-secret";
 inline constexpr std::string_view sf_client_id = "bbsync-sandbox-connected-app";
 inline constexpr std::string_view sf_client_secret = "sandbox-sf-secret";
+
+// Maximum concurrent Healthcare API calls; Salesforce documents 5 as the limit for clients.
+// A request arriving while this many others are in progress gets 429.
+inline constexpr int max_healthcloud_in_flight = 5;
 
 // Everything the three emulated services share. Only the io_context thread touches it.
 struct sandbox_state
@@ -45,7 +50,14 @@ struct sandbox_state
     salesforce_org org;
     healthcloud_store clinical;
     observations seen;
+    fault_injector faults;
     std::array<std::uint16_t, host_count> ports{};
+    bool fractional_expires_in = false;
+    bool payer_one_time_app = false;
+    // Requests in progress per host, and the count of Healthcare API requests rejected with 429
+    // because `max_healthcloud_in_flight` others were in progress.
+    std::array<int, host_count> in_flight{};
+    std::uint64_t healthcloud_throttled = 0;
 };
 
 }  // namespace bbsync::sandbox
