@@ -65,7 +65,7 @@ json::object job_json(const job_record& job)
         {"summary", job.summary},
         {"claimDataStatus", job.claim_data_status},
         {"claimDataSummary", job.claim_data_summary},
-        {"claimDataIngestion", job.claim_data_summary == claim_data_requested_summary},
+        {"claimDataIngestion", job.claim_data_ingestion},
         {"pagesFetched", job.pages_fetched},
         {"eobsFetched", job.eobs_fetched},
         {"resourcesWritten", job.resources_written},

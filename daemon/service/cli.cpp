@@ -337,6 +337,7 @@ int command_jobs(const std::string& config_path, std::vector<std::string> args)
                 {"trigger", job.trigger},
                 {"status", job.status},
                 {"claim_data_status", job.claim_data_status},
+                {"claim_data_ingestion", job.claim_data_ingestion},
                 {"start_time", job.start_time},
                 {"end_time", job.end_time ? json::value(*job.end_time) : json::value(nullptr)},
                 {"eobs_fetched", job.eobs_fetched},

@@ -36,7 +36,7 @@ constexpr const char* job_columns =
     "job_id, patient_key, sf_patient_id, trigger, status, summary, claim_data_status, claim_data_summary, "
     "start_time, end_time, watermark_before, watermark_after, pages_fetched, eobs_fetched, "
     "resources_written, "
-    "resources_failed, last_error_class, mirror_state";
+    "resources_failed, last_error_class, mirror_state, claim_data_ingestion";
 
 job_record read_job(const store::statement& row)
 {
@@ -59,6 +59,7 @@ job_record read_job(const store::statement& row)
     job.resources_failed = row.column_int64(15);
     job.last_error_class = row.column_optional_text(16);
     job.mirror_state = row.column_text(17);
+    job.claim_data_ingestion = row.column_int64(18) != 0;
     return job;
 }
 
@@ -232,19 +233,21 @@ void repository::start_job(
     const std::string& job_id,
     const patient_record& patient,
     const std::string& trigger,
-    const std::string& start_time
+    const std::string& start_time,
+    bool claim_data_ingestion
 )
 {
     store::transaction tx(db_);
     auto insert = db_.prepare("INSERT INTO sync_jobs (job_id, patient_key, sf_patient_id, trigger, status, "
-                              "start_time, watermark_before) "
-                              "VALUES (?1, ?2, ?3, ?4, 'New', ?5, ?6)");
+                              "start_time, watermark_before, "
+                              "claim_data_ingestion) VALUES (?1, ?2, ?3, ?4, 'New', ?5, ?6, ?7)");
     insert.bind(1, job_id)
         .bind(2, patient.key)
         .bind(3, patient.sf_patient_id)
         .bind(4, trigger)
         .bind(5, start_time)
-        .bind(6, patient.watermark);
+        .bind(6, patient.watermark)
+        .bind(7, claim_data_ingestion ? 1 : 0);
     insert.execute();
     auto progress = db_.prepare("UPDATE sync_jobs SET status = 'InProgress' WHERE job_id = ?1");
     progress.bind(1, job_id);
@@ -379,7 +382,8 @@ std::vector<job_record> repository::pending_mirror(const std::string& now, int l
           "j.resources_written",
           "j.resources_failed",
           "j.last_error_class",
-          "j.mirror_state"})
+          "j.mirror_state",
+          "j.claim_data_ingestion"})
     {
         sql.append(column).append(", ");
     }

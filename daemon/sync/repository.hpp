@@ -45,6 +45,7 @@ struct job_record
     std::int64_t resources_failed = 0;
     std::optional<std::string> last_error_class;
     std::string mirror_state;
+    bool claim_data_ingestion = false;
 };
 
 // What a finished job writes, in one transaction.
@@ -119,7 +120,8 @@ public:
         const std::string& job_id,
         const patient_record& patient,
         const std::string& trigger,
-        const std::string& start_time
+        const std::string& start_time,
+        bool claim_data_ingestion = false
     );
     // Writes the outcome, the patient's new watermark and next due time, and queues the
     // job for mirroring, in one transaction.

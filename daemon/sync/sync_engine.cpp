@@ -129,7 +129,13 @@ std::string sync_engine::start_api_job(
     options.claim_data_ingestion = claim_data_ingestion;
 
     // The row exists before the caller gets the id, so GET jobs/{id} finds it at once.
-    repo_.start_job(options.job_id, patient, options.trigger, store::utc_now_iso());
+    repo_.start_job(
+        options.job_id,
+        patient,
+        options.trigger,
+        store::utc_now_iso(),
+        claim_data_ingestion.value_or(patient.claim_data_ingestion.value_or(settings_.claim_data_ingestion))
+    );
     auto job_id = options.job_id;
     api_jobs_.spawn(api_job(patient, std::move(options)));
     return job_id;

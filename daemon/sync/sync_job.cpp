@@ -149,7 +149,7 @@ public:
         start_time_ = store::utc_now_iso();
         if (!recorded_)
         {
-            services_.repo.start_job(job_id_, patient_, trigger_, start_time_);
+            services_.repo.start_job(job_id_, patient_, trigger_, start_time_, claim_data_ingestion_);
         }
         if (services_.metrics != nullptr)
         {
