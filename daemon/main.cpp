@@ -1,3 +1,10 @@
+#include <sys/stat.h>
+
 #include "daemon/service/cli.hpp"
 
-int main(int argc, char** argv) { return bbsync::run_cli(argc, argv); }
+int main(int argc, char** argv)
+{
+    // The database holds refresh tokens: files bbsync creates are private to its user.
+    umask(0077);
+    return bbsync::run_cli(argc, argv);
+}

@@ -20,6 +20,7 @@
 #include "coro/run.hpp"
 #include "daemon/service/config.hpp"
 #include "daemon/service/demo.hpp"
+#include "daemon/service/instance_lock.hpp"
 #include "daemon/service/log.hpp"
 #include "daemon/service/service_runner.hpp"
 #include "daemon/sync/sync_engine.hpp"
@@ -386,6 +387,7 @@ int command_run(const std::string& config_path, std::vector<std::string> args)
     expect_no_more(args);
     auto settings = load(config_path).values;
     require_sync_credentials(settings);
+    instance_lock lock(settings.database_path);
     auto db = open_database(settings);
     log::info("bbsync", std::string(version_text) + " starting");
     return run_service(settings, db, once ? run_mode::once : run_mode::scheduler);
@@ -401,6 +403,7 @@ int command_sync(const std::string& config_path, std::vector<std::string> args)
     }
     auto settings = load(config_path).values;
     require_sync_credentials(settings);
+    instance_lock lock(settings.database_path);
     auto db = open_database(settings);
     return run_service(settings, db, run_mode::patient, sf_id);
 }

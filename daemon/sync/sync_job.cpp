@@ -295,9 +295,11 @@ public:
         // The patient's own interval, set by `patient add --interval` (the configured
         // schedule.interval by default).
         const auto interval = std::chrono::seconds(patient_.sync_interval_s);
-        auto delay = result.status == "Failed"
-                         ? std::min<std::chrono::seconds>(interval, std::chrono::seconds(900))
-                         : interval;
+        // A job that did not get through everything (failed, cut off by a stop or an outage)
+        // is retried within 15 minutes rather than after a whole interval.
+        const bool unfinished = result.status == "Failed" || fatal_.has_value() || !fetch_complete_;
+        auto delay =
+            unfinished ? std::min<std::chrono::seconds>(interval, std::chrono::seconds(900)) : interval;
         if (fatal_ && fatal_->retry_after && *fatal_->retry_after > delay)
         {
             delay = *fatal_->retry_after;
