@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "coro/https_client.hpp"
 #include "coro/run.hpp"
 #include "daemon/service/config.hpp"
 #include "daemon/service/demo.hpp"
@@ -163,6 +164,28 @@ void require_sync_credentials(const config& settings)
     if (!missing.empty())
     {
         throw config_error("missing required configuration: " + missing + "; see docs/configuration.md");
+    }
+}
+
+// Checks what load_config cannot see from the text alone: that the CA file loads and that a
+// trigger listener has an API key. Throws config_error naming the key and the fix.
+void check_runtime_settings(const config& settings)
+{
+    try
+    {
+        coro::make_tls_client_context(settings.ca_file);
+    }
+    catch (const std::exception& e)
+    {
+        throw config_error(
+            "tls.caFile = \"" + settings.ca_file + "\": " + e.what() +
+            "; point it at a PEM file of CA certificates"
+        );
+    }
+    if (settings.https_listen.enabled && settings.https_api_key.empty())
+    {
+        throw config_error("https.listen is set but no API key is configured: set https.apiKeyFile or the "
+                           "systemd credential https.apiKey");
     }
 }
 
@@ -387,6 +410,7 @@ int command_run(const std::string& config_path, std::vector<std::string> args)
     expect_no_more(args);
     auto settings = load(config_path).values;
     require_sync_credentials(settings);
+    check_runtime_settings(settings);
     instance_lock lock(settings.database_path);
     auto db = open_database(settings);
     log::info("bbsync", std::string(version_text) + " starting");
@@ -403,6 +427,7 @@ int command_sync(const std::string& config_path, std::vector<std::string> args)
     }
     auto settings = load(config_path).values;
     require_sync_credentials(settings);
+    check_runtime_settings(settings);
     instance_lock lock(settings.database_path);
     auto db = open_database(settings);
     return run_service(settings, db, run_mode::patient, sf_id);
@@ -487,6 +512,7 @@ int dispatch(std::vector<std::string> args)
         }
         auto loaded = load(config_path);
         require_sync_credentials(loaded.values);
+        check_runtime_settings(loaded.values);
         std::cout << "configuration " << config_path << " is valid"
                   << (loaded.warnings.empty() ? "" : " (with warnings above)") << "\n";
         return exit_ok;
