@@ -161,11 +161,13 @@ awaitable<boost::system::result<http_response>> https_client::send(
     auto& pool = pool_for(origin);
     auto permit = co_await pool.in_flight.acquire();
 
-    for (int attempt = 0;; ++attempt)
+    bool replaying = false;
+    for (;;)
     {
         // Take the most recently used idle connection, dropping any that sat idle too long.
+        // A replay after a stale pooled connection always uses a new connection.
         std::unique_ptr<connection> conn;
-        while (!options.fresh_connection && !pool.idle.empty() && !conn)
+        while (!options.fresh_connection && !replaying && !pool.idle.empty() && !conn)
         {
             conn = std::move(pool.idle.back());
             pool.idle.pop_back();
@@ -202,8 +204,9 @@ awaitable<boost::system::result<http_response>> https_client::send(
 
         // A pooled connection the server already closed fails before any response byte
         // arrives; only then is it safe to send an idempotent request once more.
-        if (reused && attempt == 0 && options.idempotent && !received_any && is_stale_connection_error(ec))
+        if (reused && options.idempotent && !received_any && is_stale_connection_error(ec))
         {
+            replaying = true;
             continue;
         }
         co_return ec;

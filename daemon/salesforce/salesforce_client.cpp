@@ -115,12 +115,14 @@ salesforce_client::salesforce_client(
       token_lock_(executor, 1)
 {}
 
-coro::awaitable<outcome<std::string>> salesforce_client::access_token(bool renew)
+coro::awaitable<outcome<std::string>> salesforce_client::access_token(
+    const std::optional<std::string>& rejected
+)
 {
-    // One token request at a time: callers that arrive during a renewal reuse its result.
-    const auto stale = token_;
+    // One token request at a time. Callers whose rejected token was already replaced by
+    // another caller's renewal reuse the new token instead of renewing again.
     auto lock = co_await token_lock_.acquire();
-    if (token_ && (!renew || token_ != stale))
+    if (token_ && token_ != rejected)
     {
         co_return *token_;
     }
@@ -196,9 +198,10 @@ coro::awaitable<outcome<coro::http_response>> salesforce_client::send_authorized
 )
 {
     request.headers.emplace_back("Authorization", "");
+    std::optional<std::string> rejected;
     for (int attempt = 0; attempt < 2; ++attempt)
     {
-        auto token = co_await access_token(attempt > 0);
+        auto token = co_await access_token(rejected);
         if (!token)
         {
             co_return token.error();
@@ -214,6 +217,7 @@ coro::awaitable<outcome<coro::http_response>> salesforce_client::send_authorized
             log::notice(
                 "salesforce", "session expired or invalid (HTTP 401); renewing the access token once"
             );
+            rejected = *token;
             continue;
         }
         co_return std::move(*response);
@@ -275,7 +279,8 @@ coro::awaitable<outcome<void>> salesforce_client::upsert_job(const job_record& j
     // The instance origin is known once a token was obtained.
     if (!instance_)
     {
-        auto token = co_await access_token(false);
+        const std::optional<std::string> none;
+        auto token = co_await access_token(none);
         if (!token)
         {
             co_return token.error();

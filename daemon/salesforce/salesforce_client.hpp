@@ -53,7 +53,9 @@ public:
     coro::awaitable<outcome<void>> upsert_job(const job_record& job);
 
 private:
-    coro::awaitable<outcome<std::string>> access_token(bool renew);
+    // Returns the cached access token, or requests a new one when there is none or when the
+    // cached one is `rejected`, the token a Salesforce call has just answered with 401.
+    coro::awaitable<outcome<std::string>> access_token(const std::optional<std::string>& rejected);
     coro::awaitable<outcome<coro::http_response>> send_authorized(
         const coro::https_origin& origin,
         coro::http_request request,

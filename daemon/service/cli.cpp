@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -202,34 +203,62 @@ store::database open_database(const config& settings)
     return db;
 }
 
+// Longest refresh token accepted; real ones are a few dozen characters.
+constexpr std::size_t max_refresh_token_bytes = 4096;
+
+bool has_control_or_space(std::string_view text)
+{
+    for (unsigned char c : text)
+    {
+        if (c <= 0x20 || c == 0x7F)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::string read_secret_input(const std::string& source)
 {
-    std::stringstream content;
-    if (source == "-")
+    const auto name = source == "-" ? std::string("standard input") : source;
+    std::ifstream file;
+    if (source != "-")
     {
-        content << std::cin.rdbuf();
-    }
-    else
-    {
-        std::ifstream in(source);
-        if (!in)
+        file.open(source, std::ios::binary);
+        if (!file || std::filesystem::is_directory(source))
         {
             throw usage_error(
                 "cannot read the refresh token file " + source + ": check the path and permissions"
             );
         }
-        content << in.rdbuf();
     }
-    auto text = content.str();
+    std::istream& in = source == "-" ? std::cin : file;
+
+    // Read at most one byte past the limit, so that /dev/zero or a wrong file cannot exhaust memory.
+    std::string text(max_refresh_token_bytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_refresh_token_bytes)
+    {
+        throw usage_error(
+            "the refresh token read from " + name + " is longer than " +
+            std::to_string(max_refresh_token_bytes) + " bytes: check that it is the right file"
+        );
+    }
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
     {
         text.pop_back();
     }
     if (text.empty())
     {
+        throw usage_error("the refresh token read from " + name + " is empty");
+    }
+    if (has_control_or_space(text))
+    {
         throw usage_error(
-            "the refresh token read from " + (source == "-" ? std::string("standard input") : source) +
-            " is empty"
+            "the refresh token read from " + name +
+            " contains spaces, line breaks or control characters: it must be one "
+            "token on one line"
         );
     }
     return text;
@@ -256,11 +285,17 @@ int command_patient(const std::string& config_path, std::vector<std::string> arg
         {
             throw usage_error("patient add needs --sf-id, --payer-id and --refresh-token-file (FILE or -)");
         }
-        if (sf_id->empty() || sf_id->size() > 20)
+        if (sf_id->empty() || sf_id->size() > 20 || has_control_or_space(*sf_id))
         {
-            throw usage_error("--sf-id '" + *sf_id + "' is invalid: a Salesforce id has 1 to 20 characters");
+            const auto shown = has_control_or_space(*sf_id)
+                                   ? std::string("(with spaces or control characters)")
+                                   : "'" + *sf_id + "'";
+            throw usage_error(
+                "--sf-id " + shown +
+                " is invalid: a Salesforce id has 1 to 20 characters without spaces or control characters"
+            );
         }
-        if (payer_id->empty() || payer_id->size() > 64)
+        if (payer_id->empty() || payer_id->size() > 64 || has_control_or_space(*payer_id))
         {
             throw usage_error("--payer-id is invalid: use the payer's patient id (1 to 64 characters)");
         }

@@ -481,6 +481,11 @@ loaded_config load_config(const config_sources& sources)
         while (std::getline(in, line))
         {
             ++number;
+            // A UTF-8 byte order mark, as some editors write one, is not part of the first line.
+            if (number == 1 && line.starts_with("\xEF\xBB\xBF"))
+            {
+                line.erase(0, 3);
+            }
             auto content = trim(line);
             if (content.empty() || content.front() == '#')
             {
@@ -493,7 +498,21 @@ loaded_config load_config(const config_sources& sources)
                 errors.push_back(origin + ": expected \"key = value\", found a line without '='");
                 continue;
             }
-            raw[trim(content.substr(0, equals))] = raw_value{trim(content.substr(equals + 1)), origin};
+            const auto key = trim(content.substr(0, equals));
+            if (key.empty())
+            {
+                errors.push_back(origin + ": the line has no key before '='");
+                continue;
+            }
+            if (auto earlier = raw.find(key); earlier != raw.end())
+            {
+                errors.push_back(
+                    origin + ": " + key + " is already set at " + earlier->second.origin +
+                    "; keep one of the two"
+                );
+                continue;
+            }
+            raw[key] = raw_value{trim(content.substr(equals + 1)), origin};
         }
     }
 
@@ -532,6 +551,27 @@ loaded_config load_config(const config_sources& sources)
                 continue;
             }
             raw[name] = raw_value{env->second, "environment " + environment_name(name)};
+        }
+    }
+    for (const auto& [name, value] : sources.environment)
+    {
+        if (!name.starts_with("BBSYNC_") || name == "BBSYNC_CONFIG")
+        {
+            continue;
+        }
+        bool known = false;
+        for (const auto& key : all_keys)
+        {
+            known = known || name == environment_name(key) || name == environment_name(key + "File");
+        }
+        if (!known)
+        {
+            result.warnings.push_back(
+                "unknown environment variable " + name +
+                "; bbsync reads BBSYNC_ followed by a configuration key, "
+                "e.g. " +
+                environment_name("bluebuttonapi.host")
+            );
         }
     }
     for (const auto& [key, value] : sources.overrides)

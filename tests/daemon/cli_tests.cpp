@@ -293,3 +293,38 @@ TEST_CASE("patient add rejects an empty token", "[daemon][cli]")
     CHECK(result.exit_code == 2);
     CHECK(contains(result.err, "empty"));
 }
+
+TEST_CASE("patient add rejects a token with a space", "[daemon][cli]")
+{
+    cli_fixture cli;
+    const auto result = cli.bbsync(
+        {"patient", "add", "--sf-id", "001A", "--payer-id", "p1", "--refresh-token-file", "-"}, "two words\n"
+    );
+    INFO(describe(result));
+    CHECK(result.exit_code == 2);
+    CHECK(contains(result.err, "one token on one line"));
+    CHECK_FALSE(contains(result.err, "two words"));
+}
+
+TEST_CASE("patient add rejects an oversized token", "[daemon][cli]")
+{
+    cli_fixture cli;
+    const auto result = cli.bbsync(
+        {"patient", "add", "--sf-id", "001A", "--payer-id", "p1", "--refresh-token-file", "-"},
+        std::string(5000, 'x')
+    );
+    INFO(describe(result));
+    CHECK(result.exit_code == 2);
+    CHECK(contains(result.err, "longer than 4096 bytes"));
+}
+
+TEST_CASE("patient add rejects a control character in the id", "[daemon][cli]")
+{
+    cli_fixture cli;
+    const auto result = cli.bbsync(
+        {"patient", "add", "--sf-id", "001\x1b[31m", "--payer-id", "p1", "--refresh-token-file", "-"}, "token"
+    );
+    INFO(describe(result));
+    CHECK(result.exit_code == 2);
+    CHECK_FALSE(contains(result.err, "\x1b"));
+}

@@ -585,3 +585,45 @@ TEST_CASE("missing config file is an error", "[daemon][config]")
     CHECK(contains(message, scratch.file("absent.conf")));
     CHECK(contains(message, "--config"));
 }
+
+TEST_CASE("repeated key is an error naming both lines", "[daemon][config]")
+{
+    scratch_directory scratch;
+    const auto path = scratch.write_file(
+        "bbsync.conf", "bluebuttonapi.eobEndpoint.count = 51\nbluebuttonapi.eobEndpoint.count = 10\n"
+    );
+    const auto message = error_message(file_sources(path));
+    INFO(message);
+    CHECK(contains(message, path + ":2"));
+    CHECK(contains(message, "already set at " + path + ":1"));
+}
+
+TEST_CASE("line with an empty key is an error", "[daemon][config]")
+{
+    scratch_directory scratch;
+    const auto path = scratch.write_file("bbsync.conf", "= value\n");
+    const auto message = error_message(file_sources(path));
+    INFO(message);
+    CHECK(contains(message, path + ":1"));
+    CHECK(contains(message, "no key"));
+}
+
+TEST_CASE("byte order mark before a comment is ignored", "[daemon][config]")
+{
+    scratch_directory scratch;
+    const auto path =
+        scratch.write_file("bbsync.conf", "\xEF\xBB\xBF# written by an editor\nlog.level = debug\n");
+    const auto loaded = load_config(file_sources(path));
+    CHECK(loaded.warnings.empty());
+    CHECK(loaded.values.log_level == bbsync::log::level::debug);
+}
+
+TEST_CASE("unknown BBSYNC variable warns", "[daemon][config]")
+{
+    scratch_directory scratch;
+    auto sources = file_sources(scratch.write_file("bbsync.conf", ""));
+    sources.environment = {{"BBSYNC_BLUEBUTTONAPI_HOTS", "127.0.0.1"}, {"BBSYNC_CONFIG", "/etc/x"}};
+    const auto loaded = load_config(sources);
+    REQUIRE(loaded.warnings.size() == 1);
+    CHECK(contains(loaded.warnings.front(), "BBSYNC_BLUEBUTTONAPI_HOTS"));
+}

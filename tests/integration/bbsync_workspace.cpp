@@ -2,7 +2,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
+#include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "child_process.hpp"
 
@@ -47,6 +50,37 @@ bbsync_workspace::bbsync_workspace(
                                "database.path = " + database_path_.string() + "\n" +
                                "log.level = " + log_level + "\n";
     write_private_file(config_path_, config);
+}
+
+void bbsync_workspace::append_config(const std::string& lines)
+{
+    // bbsync rejects a key given twice, so a line for a key already present replaces it.
+    const auto key_of = [](const std::string& line) {
+        auto key = line.substr(0, line.find('='));
+        key.erase(key.find_last_not_of(" \t") + 1);
+        key.erase(0, key.find_first_not_of(" \t"));
+        return key;
+    };
+    std::istringstream added(lines);
+    std::vector<std::string> replacements;
+    for (std::string line; std::getline(added, line);)
+    {
+        replacements.push_back(line);
+    }
+    std::istringstream current(read_text_file(config_path_));
+    std::string text;
+    for (std::string line; std::getline(current, line);)
+    {
+        const bool replaced =
+            std::any_of(replacements.begin(), replacements.end(), [&](const std::string& other) {
+                return line.find('=') != std::string::npos && key_of(line) == key_of(other);
+            });
+        if (!replaced)
+        {
+            text += line + "\n";
+        }
+    }
+    write_private_file(config_path_, text + lines);
 }
 
 bbsync_result bbsync_workspace::run(

@@ -62,6 +62,11 @@ public:
     // sqlite3 fails.
     void make_all_patients_due();
 
+    // Appends `lines` ("key = value" lines, each ending in a newline) to ROOT/bbsync.conf,
+    // removing earlier lines for the same keys, because bbsync rejects a key given twice.
+    // Throws std::runtime_error when the file cannot be written.
+    void append_config(const std::string& lines);
+
     const std::filesystem::path& database_path() const { return database_path_; }
     // The standard error files of every bbsync invocation so far, oldest first.
     const std::vector<std::filesystem::path>& stderr_files() const { return stderr_files_; }
