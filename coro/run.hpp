@@ -8,6 +8,7 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 #include "coro/tokens.hpp"
 
@@ -25,52 +26,29 @@ T run_to_completion(
     std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt
 )
 {
+    // The value slot for T = void holds nothing.
+    using slot = std::conditional_t<std::is_void_v<T>, bool, T>;
     std::exception_ptr error;
-    std::optional<T> value;
+    std::optional<slot> value;
     bool finished = false;
-    boost::asio::co_spawn(context, std::move(task), [&](std::exception_ptr e, T result) {
+    auto on_done = [&](std::exception_ptr e, auto... result) {
         finished = true;
         error = e;
         if (!e)
         {
-            value.emplace(std::move(result));
+            if constexpr (std::is_void_v<T>)
+            {
+                value.emplace(true);
+            }
+            else
+            {
+                value.emplace(std::move(result)...);
+            }
         }
         context.stop();
-    });
-    if (timeout)
-    {
-        context.run_for(*timeout);
-    }
-    else
-    {
-        context.run();
-    }
-    context.restart();
-    if (!finished)
-    {
-        throw std::runtime_error("the task did not finish within its time limit");
-    }
-    if (error)
-    {
-        std::rethrow_exception(error);
-    }
-    return std::move(*value);
-}
+    };
+    boost::asio::co_spawn(context, std::move(task), on_done);
 
-// The same for a task without a value.
-inline void run_to_completion(
-    boost::asio::io_context& context,
-    awaitable<void> task,
-    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt
-)
-{
-    std::exception_ptr error;
-    bool finished = false;
-    boost::asio::co_spawn(context, std::move(task), [&](std::exception_ptr e) {
-        finished = true;
-        error = e;
-        context.stop();
-    });
     if (timeout)
     {
         context.run_for(*timeout);
@@ -87,6 +65,10 @@ inline void run_to_completion(
     if (error)
     {
         std::rethrow_exception(error);
+    }
+    if constexpr (!std::is_void_v<T>)
+    {
+        return std::move(*value);
     }
 }
 

@@ -14,6 +14,7 @@
 
 #include "bbsync_workspace.hpp"
 #include "sandbox_server.hpp"
+#include "temporary_directory.hpp"
 
 namespace {
 
@@ -21,43 +22,9 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using bbsync::integration_tests::bbsync_workspace;
 using bbsync::integration_tests::sandbox_server;
+using bbsync::integration_tests::temporary_directory;
 
 constexpr const char* eob_route = "/v2/fhir/ExplanationOfBenefit";
-
-// A fresh directory under /tmp, removed with its contents by the destructor unless the
-// environment variable BBSYNC_KEEP_TEST_DIRS is set (to inspect logs after a failure).
-class temporary_directory
-{
-public:
-    temporary_directory()
-    {
-        std::string pattern = (fs::temp_directory_path() / "bbsync-faults-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-        {
-            throw std::runtime_error(
-                "failed to create a temporary directory from the pattern " + pattern + ": check /tmp"
-            );
-        }
-        path_ = pattern;
-    }
-
-    ~temporary_directory()
-    {
-        if (std::getenv("BBSYNC_KEEP_TEST_DIRS") == nullptr)
-        {
-            std::error_code ignored;
-            fs::remove_all(path_, ignored);
-        }
-    }
-
-    temporary_directory(const temporary_directory&) = delete;
-    temporary_directory& operator=(const temporary_directory&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 // A small sandbox with a bbsync configuration whose pages of 5 EOBs give every patient
 // several pages, and whose short timeouts end a stalled request within seconds.
@@ -109,7 +76,7 @@ struct fault_fleet
         return run.exit_code;
     }
 
-    temporary_directory directory;
+    temporary_directory directory{"bbsync-faults"};
     sandbox_server sandbox;
     bbsync_workspace workspace;
 };

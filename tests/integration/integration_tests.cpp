@@ -14,6 +14,7 @@
 #include "bbsync_workspace.hpp"
 #include "child_process.hpp"
 #include "sandbox_server.hpp"
+#include "temporary_directory.hpp"
 
 namespace {
 
@@ -24,41 +25,7 @@ using bbsync::integration_tests::process_spec;
 using bbsync::integration_tests::read_text_file;
 using bbsync::integration_tests::run_process;
 using bbsync::integration_tests::sandbox_server;
-
-// A fresh directory under /tmp, removed with its contents by the destructor unless the
-// environment variable BBSYNC_KEEP_TEST_DIRS is set (to inspect logs after a failure).
-class temporary_directory
-{
-public:
-    temporary_directory()
-    {
-        std::string pattern = (fs::temp_directory_path() / "bbsync-integration-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-        {
-            throw std::runtime_error(
-                "failed to create a temporary directory from the pattern " + pattern + ": check /tmp"
-            );
-        }
-        path_ = pattern;
-    }
-
-    ~temporary_directory()
-    {
-        if (std::getenv("BBSYNC_KEEP_TEST_DIRS") == nullptr)
-        {
-            std::error_code ignored;
-            fs::remove_all(path_, ignored);
-        }
-    }
-
-    temporary_directory(const temporary_directory&) = delete;
-    temporary_directory& operator=(const temporary_directory&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using bbsync::integration_tests::temporary_directory;
 
 // A sandbox with its own bbsync configuration and database, in one temporary directory.
 // Members are destroyed in reverse order, so the sandbox stops before its files go.
@@ -99,7 +66,7 @@ struct fleet
         return run.exit_code;
     }
 
-    temporary_directory directory;
+    temporary_directory directory{"bbsync-integration"};
     sandbox_server sandbox;
     bbsync_workspace workspace;
 };
@@ -503,7 +470,7 @@ TEST_CASE("a patient whose token was reused is marked for renewal", "[integratio
 
 TEST_CASE("demo command ends with every job Completed", "[integration]")
 {
-    temporary_directory directory;
+    temporary_directory directory{"bbsync-integration"};
     process_spec spec;
     spec.arguments = {BBSYNC_EXECUTABLE, "demo", "--patients", "20", "--eobs-per-patient", "8"};
     spec.stdout_path = directory.path() / "demo.stdout";
