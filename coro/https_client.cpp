@@ -23,8 +23,8 @@ using clock_type = std::chrono::steady_clock;
 namespace bbsync::coro {
 namespace {
 
-// Certificate verification failures keep OpenSSL's X509_V_ERR_* code so that logs can say
-// why a server was refused (expired, host name mismatch, untrusted issuer...).
+// Certificate verification failures keep OpenSSL's X509_V_ERR_* code so that logs name
+// the reason a server was rejected (expired, host name mismatch, untrusted issuer...).
 class tls_verify_category_impl final : public boost::system::error_category
 {
 public:
@@ -253,7 +253,7 @@ awaitable<boost::system::result<std::unique_ptr<https_client::connection>>> http
         }
     }
 
-    // Connect to the first endpoint that answers.
+    // Connect to the first endpoint that accepts the connection.
     arm(tcp, timeouts.connect, deadline);
     auto [connect_ec, endpoint] = co_await tcp.async_connect(endpoints, use_nothrow);
     if (connect_ec)

@@ -203,7 +203,7 @@ store::database open_database(const config& settings)
     return db;
 }
 
-// Longest refresh token accepted; real ones are a few dozen characters.
+// Maximum refresh token length accepted, in bytes. Real tokens are a few dozen characters.
 constexpr std::size_t max_refresh_token_bytes = 4096;
 
 bool has_control_or_space(std::string_view text)
@@ -287,11 +287,11 @@ int command_patient(const std::string& config_path, std::vector<std::string> arg
         }
         if (sf_id->empty() || sf_id->size() > 20 || has_control_or_space(*sf_id))
         {
-            const auto shown = has_control_or_space(*sf_id)
-                                   ? std::string("(with spaces or control characters)")
-                                   : "'" + *sf_id + "'";
+            const auto id_text = has_control_or_space(*sf_id)
+                                     ? std::string("(with spaces or control characters)")
+                                     : "'" + *sf_id + "'";
             throw usage_error(
-                "--sf-id " + shown +
+                "--sf-id " + id_text +
                 " is invalid: a Salesforce id has 1 to 20 characters without spaces or control characters"
             );
         }
