@@ -43,11 +43,11 @@ public:
     async_semaphore& operator=(const async_semaphore&) = delete;
 
     // Waits for a permit and returns it. Throws boost::system::system_error with
-    // operation_aborted if the awaiting coroutine is cancelled before a permit is granted;
-    // a permit granted at the same moment as the cancellation is kept, not lost.
+    // operation_aborted if the awaiting coroutine is cancelled before a permit is granted.
+    // A permit granted at the same moment as the cancellation is kept, not lost.
     awaitable<semaphore_permit> acquire();
 
-    // Takes a permit without waiting if one is free and nobody waits; returns whether it did.
+    // Takes a permit without waiting if one is free and no coroutine waits. Returns whether it did.
     // The caller must call release() for a permit taken this way.
     bool try_acquire() noexcept;
 

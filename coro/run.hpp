@@ -26,7 +26,7 @@ T run_to_completion(
     std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt
 )
 {
-    // The value slot for T = void holds nothing.
+    // For T = void the value slot only records that the task returned.
     using slot = std::conditional_t<std::is_void_v<T>, bool, T>;
     std::exception_ptr error;
     std::optional<slot> value;

@@ -4,7 +4,7 @@
 
 int main(int argc, char** argv)
 {
-    // The database holds refresh tokens: files bbsync creates are private to its user.
+    // The database contains refresh tokens, so files bbsync creates are private to its user.
     umask(0077);
     return bbsync::run_cli(argc, argv);
 }

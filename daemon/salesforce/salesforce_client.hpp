@@ -54,7 +54,7 @@ public:
 
 private:
     // Returns the cached access token, or requests a new one when there is none or when the
-    // cached one is `rejected`, the token a Salesforce call has just answered with 401.
+    // cached one is `rejected`, the token a Salesforce call has just rejected with HTTP 401.
     coro::awaitable<outcome<std::string>> access_token(const std::optional<std::string>& rejected);
     coro::awaitable<outcome<coro::http_response>> send_authorized(
         const coro::https_origin& origin,

@@ -8,8 +8,8 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;  // a runtime failure, e.g. a job Failed
 inline constexpr int exit_usage = 2;    // bad command line or configuration
 
-// Runs the bbsync command line. Errors are printed to stderr as one line that says what to
-// do; never throws.
+// Runs the bbsync command line. Errors are printed to stderr as one line that states what
+// to do. Never throws.
 int run_cli(int argc, char** argv);
 
 }  // namespace bbsync

@@ -13,7 +13,7 @@ struct demo_options
 // Runs `bbsync demo`: starts bbsync-sandbox (found next to this binary or in the build
 // tree), creates a temporary database with the sandbox's patients, runs one sync against
 // it, prints the job table and the sandbox's counts, and removes what it created. Returns
-// exit_ok when every job Completed and the sandbox holds one Encounter per EOB with no
+// exit_ok when every job Completed and the sandbox contains one Encounter per EOB with no
 // duplicate, exit_failure otherwise. Never throws.
 int run_demo(const demo_options& options);
 

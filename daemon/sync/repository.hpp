@@ -48,7 +48,7 @@ struct job_record
     bool claim_data_ingestion = false;
 };
 
-// What a finished job writes, in one transaction.
+// The outcome of a finished job, written in one transaction.
 struct job_result
 {
     std::string job_id;

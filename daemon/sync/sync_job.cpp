@@ -544,7 +544,7 @@ private:
             eob_write_state state;
             state.last_updated_text = result->last_updated;
             state.last_updated = parse_fhir_instant(result->last_updated);
-            // Confirmed only once Health Cloud has answered for every resource of the EOB.
+            // Confirmed only once Health Cloud has returned a status for every resource of the EOB.
             state.confirmed = false;
             eobs_.push_back(std::move(state));
             state_index.push_back(eobs_.size() - 1);

@@ -38,7 +38,7 @@ struct sync_services
     api::metrics* metrics = nullptr;
 };
 
-// Options of one job: its trigger and the choices of whoever started it.
+// Options of one job: its trigger and the choices of the caller that started it.
 struct job_options
 {
     // "schedule", "manual" or "api".
