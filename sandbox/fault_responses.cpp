@@ -91,6 +91,24 @@ http_response healthcloud_status_response(unsigned status)
     );
 }
 
+// Data Cloud errors use the Salesforce REST error list.
+http_response datacloud_status_response(unsigned status)
+{
+    const auto error = [](std::string_view message, std::string_view code) {
+        return json::array{json::object{{"message", message}, {"errorCode", code}}};
+    };
+    switch (status)
+    {
+    case 429:
+        return make_json_response(
+            429, error("Too many requests, retry after the time in Retry-After", "TOO_MANY_REQUESTS")
+        );
+    case 500: return make_json_response(500, error("An unexpected error occurred", "UNKNOWN_EXCEPTION"));
+    default:
+        return make_json_response(status, error("Service temporarily unavailable", "SERVICE_UNAVAILABLE"));
+    }
+}
+
 // Returns the "link" entry with this relation, or nullptr.
 json::object* find_link(json::array& links, std::string_view relation)
 {
@@ -178,6 +196,7 @@ http_response make_fault_status_response(host_kind host, const fault_spec& spec,
     case host_kind::payer: response = payer_status_response(spec.status, spec.retry_after_seconds); break;
     case host_kind::salesforce: response = salesforce_status_response(spec.status); break;
     case host_kind::healthcloud: response = healthcloud_status_response(spec.status); break;
+    case host_kind::datacloud: response = datacloud_status_response(spec.status); break;
     }
     if (spec.retry_after == retry_after_form::seconds)
         response.set(http::field::retry_after, std::to_string(spec.retry_after_seconds));

@@ -194,7 +194,7 @@ std::variant<fault_spec, std::string> parse_fault_spec(std::string_view text)
     }
     if (!host_found)
         return prefix + "invalid host '" + std::string(fields[0]) +
-               "': expected payer, salesforce or healthcloud";
+               "': expected payer, salesforce, healthcloud or datacloud";
     if (!fields[1].starts_with('/') || fields[1].starts_with("/_sandbox/"))
         return prefix + "invalid route '" + std::string(fields[1]) +
                "': expected a path prefix starting with / outside /_sandbox/";
@@ -237,7 +237,7 @@ std::variant<fault_spec, std::string> parse_fault_spec(std::string_view text)
 std::string_view fault_spec_syntax()
 {
     return "  A fault spec is HOST:ROUTE:SELECTOR:ACTION[=VALUE][:MODIFIER=VALUE]:\n"
-           "    HOST      payer, salesforce or healthcloud\n"
+           "    HOST      payer, salesforce, healthcloud or datacloud\n"
            "    ROUTE     path prefix the request path must start with, e.g. /v2/fhir/ExplanationOfBenefit\n"
            "    SELECTOR  all | every=K (the K-th, 2K-th, ... match) | first=N | p=P (probability,\n"
            "              drawn from --seed)\n"

@@ -13,6 +13,7 @@
 
 namespace bbsync::embedded {
 std::span<const embedded_file> sandbox_templates();
+std::span<const embedded_file> carin_templates();
 }  // namespace bbsync::embedded
 
 namespace bbsync::sandbox {
@@ -66,9 +67,9 @@ constexpr std::array<std::string_view, 12> given_names{
     "Priya",
 };
 
-json::value load_template(std::string_view name)
+json::value load_template(std::string_view name, bool carin = false)
 {
-    for (const auto& file : embedded::sandbox_templates())
+    for (const auto& file : carin ? embedded::carin_templates() : embedded::sandbox_templates())
     {
         if (file.name != name)
             continue;
@@ -196,6 +197,28 @@ void vary_eob_node(json::value& value, const eob_variation& variation)
     }
 }
 
+// Points the CARIN example's Patient and Coverage references at the patient's resources.
+void point_carin_references(json::value& value, const std::string& payer_id, std::string_view coverage_part)
+{
+    if (auto* object = value.if_object())
+    {
+        for (auto& member : *object)
+            point_carin_references(member.value(), payer_id, coverage_part);
+    }
+    else if (auto* array = value.if_array())
+    {
+        for (auto& element : *array)
+            point_carin_references(element, payer_id, coverage_part);
+    }
+    else if (auto* text = value.if_string())
+    {
+        if (text->starts_with("Patient/"))
+            *text = "Patient/" + payer_id;
+        else if (text->starts_with("Coverage/"))
+            *text = "Coverage/part-" + std::string(coverage_part) + "-" + payer_id;
+    }
+}
+
 }  // namespace
 
 fhir_renderer::fhir_renderer(std::uint64_t seed)
@@ -213,6 +236,79 @@ fhir_renderer::fhir_renderer(std::uint64_t seed)
             );
         template_end_days_[i] = *day;
     }
+
+    for (std::size_t i = 0; i < carin_kind_count; ++i)
+    {
+        const auto& kind = carin_kinds[i];
+        carin_templates_[i] = load_template(kind.template_file, true);
+        auto& object = carin_templates_[i].as_object();
+        // The generated narrative names the example's patient and ids, so it would contradict
+        // the varied resource.
+        object.erase("text");
+        auto& type = object["type"].as_object();
+        if (kind.claim_type != type.at("coding").at(0).at("code").as_string())
+        {
+            type["coding"].as_array()[0].as_object()["code"] = kind.claim_type;
+            type["text"] = kind.claim_type == "vision" ? "Vision" : "Professional";
+        }
+        const auto day = parse_date(object.at("billablePeriod").at("end").as_string());
+        if (!day)
+            throw std::runtime_error(
+                "embedded template " + std::string(kind.template_file) + " has no billablePeriod.end date"
+            );
+        carin_end_days_[i] = *day;
+    }
+    for (const auto& file : embedded::carin_templates())
+    {
+        const std::string_view name = file.name;
+        if (!name.starts_with("Practitioner-") && !name.starts_with("Organization-"))
+            continue;
+        auto resource = load_template(name, true);
+        resource.as_object().erase("text");
+        const std::string key = std::string(resource.at("resourceType").as_string()) + "/" +
+                                std::string(resource.at("id").as_string());
+        carin_references_.emplace(key, std::move(resource));
+    }
+}
+
+std::size_t fhir_renderer::carin_kind_of(const eob_record& eob)
+{
+    return mix_hash(eob.claim_number, 7) % carin_kind_count;
+}
+
+std::string fhir_renderer::carin_eob_id(const eob_record& eob)
+{
+    return "c4bb-" + std::string(carin_kinds[carin_kind_of(eob)].name) + "-" +
+           std::to_string(eob.claim_number);
+}
+
+json::value fhir_renderer::render_carin_eob(const patient_record& patient, const eob_record& eob) const
+{
+    const auto kind_index = carin_kind_of(eob);
+    const auto& kind = carin_kinds[kind_index];
+    json::value doc = carin_templates_[kind_index];
+
+    const eob_variation variation{
+        patient.payer_id,
+        eob.service_end_day - carin_end_days_[kind_index],
+        eob.money_permille,
+        format_instant(eob.last_updated_ms),
+    };
+    vary_eob_node(doc, variation);
+    point_carin_references(doc, patient.payer_id, kind.coverage_part);
+
+    auto& object = doc.as_object();
+    object["id"] = carin_eob_id(eob);
+    object["meta"].as_object()["lastUpdated"] = variation.last_updated;
+    for (auto& identifier : object["identifier"].as_array())
+        identifier.as_object()["value"] = std::to_string(eob.claim_number);
+    return doc;
+}
+
+const json::value* fhir_renderer::carin_reference(std::string_view reference) const
+{
+    const auto found = carin_references_.find(reference);
+    return found == carin_references_.end() ? nullptr : &found->second;
 }
 
 json::value fhir_renderer::render_patient(std::size_t index, const patient_record& patient) const

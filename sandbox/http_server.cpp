@@ -21,6 +21,7 @@
 #include <sstream>
 #include <variant>
 
+#include "sandbox/datacloud_routes.hpp"
 #include "sandbox/fault_responses.hpp"
 #include "sandbox/fhir_time.hpp"
 #include "sandbox/gzip_encoding.hpp"
@@ -55,6 +56,7 @@ std::chrono::milliseconds service_time(host_kind host)
     case host_kind::payer: return 2ms;
     case host_kind::salesforce: return 1ms;
     case host_kind::healthcloud: return 5ms;
+    case host_kind::datacloud: return 1ms;
     }
     return 0ms;
 }
@@ -380,7 +382,10 @@ http_response dispatch_request(
         else
         {
             if (const auto token = bearer_token(request))
+            {
                 state.org.invalidate_token(*token);
+                state.cdp.invalidate_token(*token);
+            }
             handled.response = make_invalid_session_response();
         }
     }
@@ -411,6 +416,7 @@ http_response dispatch_request(
                 state, request, now_ms, plan.find(fault_action::entry_400) != nullptr
             );
             break;
+        case host_kind::datacloud: handled = handle_datacloud_request(state, request, now_ms); break;
         }
         apply_body_faults(handled.response, plan, state.port(host_kind::payer));
     }
@@ -420,6 +426,12 @@ http_response dispatch_request(
     );
     if (!handled.rejection.empty())
         state.seen.count_rejection(host, handled.route, handled.rejection);
+    if (host == host_kind::datacloud && !path.starts_with("/_sandbox/"))
+    {
+        state.cdp.count_status(handled.response.result_int());
+        if (!handled.rejection.empty())
+            state.cdp.count_rejection(handled.rejection);
+    }
     return std::move(handled.response);
 }
 

@@ -68,7 +68,9 @@ int run(const sandbox::options& settings)
               << settings.eobs_per_patient << " EOBs each; payer port "
               << state.port(sandbox::host_kind::payer) << ", salesforce port "
               << state.port(sandbox::host_kind::salesforce) << ", healthcloud port "
-              << state.port(sandbox::host_kind::healthcloud) << "\n";
+              << state.port(sandbox::host_kind::healthcloud) << ", datacloud port "
+              << state.port(sandbox::host_kind::datacloud) << "; payer mode "
+              << sandbox::to_string(settings.mode) << "\n";
 
     io.run();
     std::cerr << "bbsync-sandbox: stopped\n";

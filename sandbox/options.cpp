@@ -57,7 +57,8 @@ parse_outcome parse_options(int argc, const char* const* argv)
         const bool known = name == "--state-dir" || name == "--patients" || name == "--eobs-per-patient" ||
                            name == "--seed" || name == "--access-token-lifetime" || name == "--fault" ||
                            name == "--sf-session-lifetime" || name == "--sf-daily-api-limit" ||
-                           name == "--expires-in-format" || name == "--payer-app-type";
+                           name == "--expires-in-format" || name == "--payer-app-type" ||
+                           name == "--dc-token-lifetime" || name == "--mode";
         if (!known)
             return invalid_options{"unknown option '" + std::string(arg) + "': run with --help for the list"};
         if (!has_value)
@@ -113,6 +114,17 @@ parse_outcome parse_options(int argc, const char* const* argv)
                 return invalid_options{range_error(name, value, "integer or fractional")};
             result.fractional_expires_in = value == "fractional";
         }
+        else if (name == "--dc-token-lifetime")
+        {
+            if (!parse_integer(value, 1, max_token_lifetime, result.dc_token_lifetime_seconds))
+                return invalid_options{range_error(name, value, "a number of seconds from 1 to 2678400")};
+        }
+        else if (name == "--mode")
+        {
+            if (value != "bluebutton" && value != "carin")
+                return invalid_options{range_error(name, value, "bluebutton or carin")};
+            result.mode = value == "carin" ? payer_mode::carin : payer_mode::bluebutton;
+        }
         else if (name == "--fault")
         {
             auto parsed = parse_fault_spec(value);
@@ -137,10 +149,17 @@ std::string help_text()
     return std::string(
                "Usage: bbsync-sandbox --state-dir DIR [options]\n"
                "\n"
-               "Local HTTPS emulator of the Blue Button 2.0 API (payer), the Salesforce login and\n"
-               "REST API (salesforce) and the Salesforce Healthcare API (healthcloud), on three\n"
-               "ephemeral ports of 127.0.0.1. It writes DIR/ca.pem, DIR/patients.json and, once\n"
-               "ready, DIR/sandbox.json, then serves until SIGTERM or SIGINT.\n"
+               "Local HTTPS emulator of the Blue Button 2.0 API or a CARIN Blue Button payer API\n"
+               "(payer), the Salesforce login and REST API (salesforce), the Salesforce Healthcare\n"
+               "API (healthcloud) and the Data Cloud Ingestion API (datacloud), on four ephemeral\n"
+               "ports of 127.0.0.1. It writes DIR/ca.pem, DIR/patients.json and, once ready,\n"
+               "DIR/sandbox.json, then serves until SIGTERM or SIGINT.\n"
+               "\n"
+               "Data Cloud: POST /services/oauth2/token on salesforce also takes grant_type=password\n"
+               "with dc_username and dc_password of sandbox.json, POST /services/a360/token exchanges\n"
+               "that token for a tenant token, and POST /api/v1/ingest/sources/BlueButtonClaim/{object}\n"
+               "on datacloud takes {\"data\": [records]} checked against the BlueButtonClaim schema.\n"
+               "GET /_sandbox/state on any port reports them under \"datacloud\".\n"
                "\n"
                "Options:\n"
                "  --state-dir DIR                  directory for the files above; created if missing "
@@ -163,6 +182,13 @@ std::string help_text()
                "  --sf-daily-api-limit N           Salesforce REST calls allowed per rolling 24 hours,\n"
                "                                   1 to 1000000; more get 403 REQUEST_LIMIT_EXCEEDED\n"
                "                                   (default 100000)\n"
+               "  --mode MODE                      bluebutton or carin: the payer emulates Blue Button 2.0,\n"
+               "                                   or a CARIN Blue Button health plan with opaque EOB\n"
+               "                                   paging, Coverage?patient= only and Practitioner and\n"
+               "                                   Organization reads (default bluebutton)\n"
+               "  --dc-token-lifetime SECONDS      lifetime of Data Cloud tenant tokens from\n"
+               "                                   /services/a360/token, 1 to 2678400; later ingestion\n"
+               "                                   calls with one get 401 (default 7200)\n"
                "  --fault SPEC                     inject a fault into matching requests; repeatable, see\n"
                "                                   below; POST /_sandbox/faults replaces the set at run "
                "time\n"

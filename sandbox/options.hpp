@@ -4,12 +4,27 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "sandbox/fault_spec.hpp"
 
 namespace bbsync::sandbox {
+
+// The payer API the payer host emulates: Blue Button 2.0 itself, or a CARIN Blue Button (C4BB)
+// health plan API with opaque paging and literal Practitioner and Organization references.
+enum class payer_mode
+{
+    bluebutton,
+    carin,
+};
+
+// Returns "bluebutton" or "carin", the value of --mode and of "mode" in sandbox.json.
+constexpr std::string_view to_string(payer_mode mode)
+{
+    return mode == payer_mode::carin ? "carin" : "bluebutton";
+}
 
 // Command line settings of bbsync-sandbox.
 struct options
@@ -27,6 +42,9 @@ struct options
     bool fractional_expires_in = false;
     // The payer app is a one-time app, which may not refresh tokens.
     bool payer_one_time_app = false;
+    // Lifetime of Data Cloud tenant tokens from the a360 token exchange.
+    int dc_token_lifetime_seconds = 7200;
+    payer_mode mode = payer_mode::bluebutton;
 };
 
 // Outcome of parsing a command line that asked for the help text.

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sandbox/carin_routes.hpp"
 #include "sandbox/deterministic_random.hpp"
 #include "sandbox/fhir_json_writer.hpp"
 #include "sandbox/fhir_time.hpp"
@@ -54,16 +55,6 @@ route_response oauth_error(unsigned status, json::object body, std::string rejec
     auto response = make_json_response(status, body);
     response.set(http::field::cache_control, "no-store");
     return {std::move(response), "/v2/o/token/", std::move(rejection)};
-}
-
-std::optional<int> parse_int(std::string_view text)
-{
-    int value = 0;
-    const auto* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || ptr != end)
-        return std::nullopt;
-    return value;
 }
 
 // Returns expires_in in the configured form. The fractional form is the lifetime minus half a
@@ -570,7 +561,14 @@ route_response handle_fhir(
     std::string route = std::string(path);
     const bool is_patient_read = path.starts_with("/v2/fhir/Patient/") && path.size() > 17;
     const bool is_eob_read = path.starts_with("/v2/fhir/ExplanationOfBenefit/") && path.size() > 30;
-    if (is_patient_read)
+    const bool carin = state.mode == payer_mode::carin;
+    const bool is_practitioner_read = carin && path.starts_with("/v2/fhir/Practitioner/") && path.size() > 22;
+    const bool is_organization_read = carin && path.starts_with("/v2/fhir/Organization/") && path.size() > 22;
+    if (is_practitioner_read)
+        route = "/v2/fhir/Practitioner/{id}";
+    else if (is_organization_read)
+        route = "/v2/fhir/Organization/{id}";
+    else if (is_patient_read)
         route = "/v2/fhir/Patient/{id}";
     else if (is_eob_read)
         route = "/v2/fhir/ExplanationOfBenefit/{id}";
@@ -626,6 +624,19 @@ route_response handle_fhir(
             make_text_response(200, to_fhir_json(state.renderer.render_patient(*patient, record)), fhir_json),
             route,
             {}};
+    }
+    if (carin)
+    {
+        if (is_practitioner_read)
+            return handle_carin_reference_read(state, "Practitioner", path.substr(22));
+        if (is_organization_read)
+            return handle_carin_reference_read(state, "Organization", path.substr(22));
+        if (is_eob_read)
+            return handle_carin_eob_read(state, path.substr(30), *patient);
+        if (route == "/v2/fhir/Coverage")
+            return handle_carin_coverage_search(state, target, *patient, now_ms);
+        if (route == "/v2/fhir/ExplanationOfBenefit")
+            return handle_carin_eob_search(state, target, *patient, now_ms);
     }
     if (is_eob_read)
         return handle_eob_read(state, path.substr(30), *patient);
@@ -723,27 +734,39 @@ route_response handle_metadata(const sandbox_state& state, const http_request& r
     const auto search_param = [](std::string_view name, std::string_view type) {
         return json::object{{"name", name}, {"type", type}};
     };
+    const bool carin = state.mode == payer_mode::carin;
+    const auto read_only = [](std::string_view type) {
+        return json::object{{"type", type}, {"interaction", json::array{json::object{{"code", "read"}}}}};
+    };
+    json::array eob_params{
+        search_param("patient", "reference"),
+        search_param("_lastUpdated", "date"),
+        search_param("type", "token"),
+        search_param("_count", "number")};
+    if (!carin)
+        eob_params.push_back(search_param("startIndex", "string"));
     json::array resources{
-        json::object{{"type", "Patient"}, {"interaction", json::array{json::object{{"code", "read"}}}}},
+        read_only("Patient"),
         json::object{
             {"type", "Coverage"},
             {"interaction", json::array{json::object{{"code", "search-type"}}}},
             {"searchParam",
-             json::array{search_param("beneficiary", "reference"), search_param("_count", "number")}},
+             json::array{
+                 search_param(carin ? "patient" : "beneficiary", "reference"),
+                 search_param("_count", "number")}},
         },
         json::object{
             {"type", "ExplanationOfBenefit"},
             {"interaction",
              json::array{json::object{{"code", "read"}}, json::object{{"code", "search-type"}}}},
-            {"searchParam",
-             json::array{
-                 search_param("patient", "reference"),
-                 search_param("_lastUpdated", "date"),
-                 search_param("type", "token"),
-                 search_param("startIndex", "string"),
-                 search_param("_count", "number")}},
+            {"searchParam", std::move(eob_params)},
         },
     };
+    if (carin)
+    {
+        resources.push_back(read_only("Practitioner"));
+        resources.push_back(read_only("Organization"));
+    }
     json::object oauth_uris{
         {"url", "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"},
         {"extension",
@@ -759,7 +782,9 @@ route_response handle_metadata(const sandbox_state& state, const http_request& r
         {"kind", "instance"},
         {"software", json::object{{"name", "bbsync-sandbox"}}},
         {"implementation",
-         json::object{{"description", "Blue Button 2.0 emulator"}, {"url", base + "/v2/fhir"}}},
+         json::object{
+             {"description", carin ? "CARIN Blue Button payer emulator" : "Blue Button 2.0 emulator"},
+             {"url", base + "/v2/fhir"}}},
         {"fhirVersion", "4.0.1"},
         {"format", json::array{"application/fhir+json", "json"}},
         {"rest",
@@ -768,6 +793,10 @@ route_response handle_metadata(const sandbox_state& state, const http_request& r
              {"security", json::object{{"extension", json::array{oauth_uris}}}},
              {"resource", std::move(resources)}}}},
     };
+    // CARIN servers declare that they instantiate the C4BB CapabilityStatement.
+    if (carin)
+        statement["instantiates"] =
+            json::array{"http://hl7.org/fhir/us/carin-bb/CapabilityStatement/c4bb|2.0.0"};
     return {make_json_response(200, statement, fhir_json), route, {}};
 }
 

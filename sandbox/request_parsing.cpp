@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include <cctype>
+#include <charconv>
 
 namespace bbsync::sandbox {
 namespace {
@@ -166,6 +167,16 @@ std::string media_type(const http_request& request)
         value.resize(semicolon);
     boost::algorithm::trim(value);
     boost::algorithm::to_lower(value);
+    return value;
+}
+
+std::optional<int> parse_int(std::string_view text)
+{
+    int value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc{} || ptr != end)
+        return std::nullopt;
     return value;
 }
 

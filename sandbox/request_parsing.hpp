@@ -44,6 +44,10 @@ std::optional<std::string> bearer_token(const http_request& request);
 // when the header is absent or malformed. Throws only std::bad_alloc.
 std::optional<std::pair<std::string, std::string>> basic_credentials(const http_request& request);
 
+// Returns the decimal integer that is all of `text`, or nullopt (empty, sign only, junk, out of
+// range).
+std::optional<int> parse_int(std::string_view text);
+
 // Returns the media type of the Content-Type header, lower-cased and without parameters.
 std::string media_type(const http_request& request);
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sandbox/datacloud_routes.hpp"
 #include "sandbox/fhir_time.hpp"
 #include "sandbox/request_parsing.hpp"
 
@@ -77,13 +78,17 @@ route_response handle_token(sandbox_state& state, const http_request& request, s
     const auto form = parse_form(request.body());
     if (!form)
         return bad_request("invalid_request", "malformed form body", "token request body is malformed");
-    if (find_param(*form, "grant_type") != "client_credentials")
+    const auto grant_type = find_param(*form, "grant_type");
+    if (grant_type != "client_credentials" && grant_type != "password")
         return bad_request("unsupported_grant_type", "grant type not supported", "unsupported grant_type");
     if (find_param(*form, "client_id") != sf_client_id ||
         find_param(*form, "client_secret") != sf_client_secret)
         return bad_request(
             "invalid_client", "invalid client credentials", "invalid Salesforce client credentials"
         );
+    if (grant_type == "password" &&
+        (find_param(*form, "username") != dc_username || find_param(*form, "password") != dc_password))
+        return bad_request("invalid_grant", "authentication failure", "wrong username or password");
 
     const auto token = state.org.issue_token(now_ms);
     const std::string instance = "https://127.0.0.1:" + std::to_string(state.port(host_kind::salesforce));
@@ -455,6 +460,8 @@ route_response handle_salesforce_request(
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/services/oauth2/token")
         return handle_token(state, request, now_ms);
+    if (path == "/services/a360/token")
+        return handle_a360_token(state, request, now_ms);
 
     constexpr std::string_view data_prefix = "/services/data/";
     if (path.starts_with(data_prefix))

@@ -12,8 +12,9 @@ sandbox_state::sandbox_state(const options& settings, std::int64_t now_ms)
     : data(settings.seed, settings.patients, settings.eobs_per_patient, now_ms), renderer(settings.seed),
       payer_tokens(settings.seed, data.patients().size(), settings.access_token_lifetime_seconds),
       org(settings.seed, settings.sf_session_lifetime_seconds, settings.sf_daily_api_limit),
+      cdp(settings.seed, settings.dc_token_lifetime_seconds), carin_searches(settings.seed),
       faults(settings.seed, settings.faults), fractional_expires_in(settings.fractional_expires_in),
-      payer_one_time_app(settings.payer_one_time_app)
+      payer_one_time_app(settings.payer_one_time_app), mode(settings.mode)
 {}
 
 json::object sandbox_state::state_json() const
@@ -63,6 +64,8 @@ json::object sandbox_state::state_json() const
     out["sf_api_usage"] = org.api_usage();
     out["sf_api_calls_over_limit"] = org.calls_over_limit();
     out["healthcloud_throttled"] = healthcloud_throttled;
+    out["datacloud"] = cdp.state_json();
+    out["mode"] = to_string(mode);
     return out;
 }
 

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 
+#include "sandbox/carin_search_cache.hpp"
+#include "sandbox/datacloud_tenant.hpp"
 #include "sandbox/fault_injector.hpp"
 #include "sandbox/fhir_renderer.hpp"
 #include "sandbox/healthcloud_store.hpp"
@@ -23,12 +25,15 @@ inline constexpr std::string_view payer_client_id = "bbsync-sandbox-app";
 inline constexpr std::string_view payer_client_secret = "sandbox-payer-secret";
 inline constexpr std::string_view sf_client_id = "bbsync-sandbox-connected-app";
 inline constexpr std::string_view sf_client_secret = "sandbox-sf-secret";
+// The Salesforce user of the password grant, whose token is exchanged for a Data Cloud token.
+inline constexpr std::string_view dc_username = "bbsync-integration@sandbox.example";
+inline constexpr std::string_view dc_password = "sandbox-dc-password";
 
 // Maximum concurrent Healthcare API calls; Salesforce documents 5 as the limit for clients.
 // A request arriving while this many others are in progress gets 429.
 inline constexpr int max_healthcloud_in_flight = 5;
 
-// Everything the three emulated services share. Only the io_context thread touches it.
+// Everything the four emulated services share. Only the io_context thread touches it.
 struct sandbox_state
 {
     // Generates the data set and initial tokens. Throws std::runtime_error when the embedded
@@ -49,11 +54,14 @@ struct sandbox_state
     payer_auth payer_tokens;
     salesforce_org org;
     healthcloud_store clinical;
+    datacloud_tenant cdp;
+    carin_search_cache carin_searches;
     observations seen;
     fault_injector faults;
     std::array<std::uint16_t, host_count> ports{};
     bool fractional_expires_in = false;
     bool payer_one_time_app = false;
+    payer_mode mode = payer_mode::bluebutton;
     // Requests in progress per host, and the count of Healthcare API requests rejected with 429
     // because `max_healthcloud_in_flight` others were in progress.
     std::array<int, host_count> in_flight{};

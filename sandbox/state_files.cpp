@@ -54,10 +54,14 @@ void write_ready_file(const std::filesystem::path& state_dir, const sandbox_stat
         {"payer", endpoint(host_kind::payer)},
         {"salesforce", endpoint(host_kind::salesforce)},
         {"healthcloud", endpoint(host_kind::healthcloud)},
+        {"datacloud", endpoint(host_kind::datacloud)},
+        {"mode", to_string(state.mode)},
         {"payer_client_id", payer_client_id},
         {"payer_client_secret", payer_client_secret},
         {"sf_client_id", sf_client_id},
         {"sf_client_secret", sf_client_secret},
+        {"dc_username", dc_username},
+        {"dc_password", dc_password},
     };
     write_file_atomically(state_dir / "sandbox.json", json::serialize(ready) + "\n");
 }

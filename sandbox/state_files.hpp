@@ -18,7 +18,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 void write_patients_file(const std::filesystem::path& state_dir, const sandbox_state& state);
 
 // Writes DIR/sandbox.json, whose presence means the sandbox is ready. It contains the pid,
-// the CA file, host and port of each service, and the client credentials. Throws like
+// the CA file, host and port of each service, the payer mode, the client credentials and the
+// Salesforce user of the Data Cloud token exchange. Throws like
 // write_file_atomically.
 void write_ready_file(const std::filesystem::path& state_dir, const sandbox_state& state);
 

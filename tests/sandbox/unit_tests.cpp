@@ -1,8 +1,11 @@
+#include <boost/json/parse.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
+#include "sandbox/datacloud_schema.hpp"
 #include "sandbox/fhir_json_writer.hpp"
 #include "sandbox/fhir_time.hpp"
 #include "sandbox/options.hpp"
@@ -56,4 +59,87 @@ TEST_CASE("options reject values outside their range", "[sandbox]")
     ));
     CHECK(std::holds_alternative<sandbox::invalid_options>(parse({"--state-dir", "/tmp/x", "--bogus"})));
     CHECK(std::holds_alternative<sandbox::help_requested>(parse({"--help"})));
+}
+
+TEST_CASE("options parse mode and Data Cloud token lifetime", "[sandbox]")
+{
+    const auto parse = [](std::vector<const char*> args) {
+        args.insert(args.begin(), "bbsync-sandbox");
+        return sandbox::parse_options(static_cast<int>(args.size()), args.data());
+    };
+    const auto defaults = parse({"--state-dir", "/tmp/x"});
+    REQUIRE(std::holds_alternative<sandbox::options>(defaults));
+    CHECK(std::get<sandbox::options>(defaults).mode == sandbox::payer_mode::bluebutton);
+    CHECK(std::get<sandbox::options>(defaults).dc_token_lifetime_seconds == 7200);
+
+    const auto set = parse({"--state-dir", "/tmp/x", "--mode", "carin", "--dc-token-lifetime=60"});
+    REQUIRE(std::holds_alternative<sandbox::options>(set));
+    CHECK(std::get<sandbox::options>(set).mode == sandbox::payer_mode::carin);
+    CHECK(std::get<sandbox::options>(set).dc_token_lifetime_seconds == 60);
+
+    const auto bad_mode = parse({"--state-dir", "/tmp/x", "--mode", "c4bb"});
+    REQUIRE(std::holds_alternative<sandbox::invalid_options>(bad_mode));
+    CHECK(
+        std::get<sandbox::invalid_options>(bad_mode).message.find("bluebutton or carin") != std::string::npos
+    );
+    CHECK(std::holds_alternative<sandbox::invalid_options>(
+        parse({"--state-dir", "/tmp/x", "--dc-token-lifetime", "0"})
+    ));
+}
+
+TEST_CASE("schema reader reads the YAML subset", "[sandbox]")
+{
+    const auto schema = sandbox::datacloud_schema::parse(R"(# comment
+openapi: 3.0.3
+components:
+  schemas:
+    Claim:
+      type: object
+      properties:
+        id:
+          type: string
+          description: 'Primary key: it''s the id.'
+        amount:
+          type: number   # trailing comment
+        paid:
+          type: "boolean"
+        day:
+          type: string
+          format: date
+        at:
+          type: string
+          format: date-time
+)");
+    REQUIRE(schema.has_object("Claim"));
+    CHECK_FALSE(schema.has_object("Other"));
+    const auto& fields = schema.objects().at("Claim");
+    CHECK(fields.size() == 5);
+    CHECK(fields.at("amount") == sandbox::datacloud_field_type::number);
+    CHECK(fields.at("paid") == sandbox::datacloud_field_type::boolean);
+    CHECK(fields.at("day") == sandbox::datacloud_field_type::date);
+    CHECK(fields.at("at") == sandbox::datacloud_field_type::date_time);
+
+    const auto record =
+        boost::json::parse(R"({"id":"1","amount":2,"paid":true,"day":"2024-02-29","at":null})");
+    CHECK_FALSE(schema.check_record("Claim", record));
+    CHECK(schema.check_record("Claim", boost::json::parse(R"({"amount":2})")) == "missing id");
+    CHECK(schema.check_record("Claim", boost::json::parse(R"({"id":""})")) == "id is not a non-empty string");
+
+    CHECK_THROWS(sandbox::datacloud_schema::parse("components:\n  schemas:\n    - Claim\n"));
+    CHECK_THROWS(sandbox::datacloud_schema::parse("components: {schemas: {}}\n"));
+    CHECK_THROWS(sandbox::datacloud_schema::parse(
+        "components:\n  schemas:\n    A:\n      properties:\n        id:\n          type: integer\n"
+    ));
+}
+
+TEST_CASE("Data Cloud dates and date-times", "[sandbox]")
+{
+    CHECK(sandbox::is_datacloud_date("2024-02-29"));
+    CHECK_FALSE(sandbox::is_datacloud_date("2023-02-29"));
+    CHECK_FALSE(sandbox::is_datacloud_date("2024-2-09"));
+    CHECK(sandbox::is_datacloud_date_time("2024-03-01T10:00:00.000Z"));
+    CHECK(sandbox::is_datacloud_date_time("2024-03-01T10:00:00-05:00"));
+    CHECK_FALSE(sandbox::is_datacloud_date_time("2024-03-01T10:00Z"));
+    CHECK_FALSE(sandbox::is_datacloud_date_time("2024-03-01 10:00:00Z"));
+    CHECK_FALSE(sandbox::is_datacloud_date_time("2024-03-01T10:00:00"));
 }
