@@ -63,6 +63,10 @@ struct request_options
     // Use a new connection rather than a pooled one, for requests that must not be replayed
     // and must not meet a connection the server has already closed.
     bool fresh_connection = false;
+
+    // Send "Accept-Encoding: gzip" unless the request sets Accept-Encoding itself. Responses are
+    // decoded either way; body_limit then bounds the decoded size too.
+    bool accept_gzip = false;
 };
 
 }  // namespace bbsync::coro

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <string>
 
+#include "coro/content_decoding.hpp"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -157,11 +159,20 @@ awaitable<boost::system::result<http_response>> https_client::send(
     const https_origin& origin, const http_request& request, const request_options& options
 )
 {
-    const auto deadline = clock_type::now() + options.timeout;
+    const auto started = clock_type::now();
+    const auto deadline = started + options.timeout;
     auto& pool = pool_for(origin);
     auto permit = co_await pool.in_flight.acquire();
 
     bool replaying = false;
+    const auto observe = [&](unsigned status, error_code error) {
+        if (options_.observer)
+        {
+            const request_outcome outcome{
+                origin, request, status, error, clock_type::now() - started, replaying};
+            options_.observer(outcome);
+        }
+    };
     for (;;)
     {
         // Take the most recently used idle connection, dropping any that sat idle too long.
@@ -183,6 +194,7 @@ awaitable<boost::system::result<http_response>> https_client::send(
             auto connected = co_await connect(origin, deadline);
             if (!connected)
             {
+                observe(0, connected.error());
                 co_return connected.error();
             }
             conn = std::move(*connected);
@@ -199,6 +211,7 @@ awaitable<boost::system::result<http_response>> https_client::send(
                 conn->idle_since = clock_type::now();
                 pool.idle.push_back(std::move(conn));
             }
+            observe(response.status, {});
             co_return response;
         }
 
@@ -209,6 +222,7 @@ awaitable<boost::system::result<http_response>> https_client::send(
             replaying = true;
             continue;
         }
+        observe(0, ec);
         co_return ec;
     }
 }
@@ -317,6 +331,10 @@ awaitable<error_code> https_client::exchange(
     {
         message.insert(name, value);
     }
+    if (options.accept_gzip && message.find(http::field::accept_encoding) == message.end())
+    {
+        message.set(http::field::accept_encoding, "gzip");
+    }
     message.body() = request.body;
     message.keep_alive(true);
     message.prepare_payload();
@@ -342,9 +360,19 @@ awaitable<error_code> https_client::exchange(
     }
 
     auto& message_in = parser.get();
+    const auto encoding = message_in[http::field::content_encoding];
+    if (auto decode_ec = decode_content(encoding, message_in.body(), options.body_limit))
+    {
+        co_return decode_ec;
+    }
     response.status = message_in.result_int();
     for (const auto& field : message_in)
     {
+        // The body is decoded, so its encoding and length headers no longer describe it.
+        if (field.name() == http::field::content_encoding || field.name() == http::field::content_length)
+        {
+            continue;
+        }
         response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     if (!message_in.keep_alive())

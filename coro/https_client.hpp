@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,26 @@ struct https_timeouts
     std::chrono::steady_clock::duration read = std::chrono::seconds(60);
 };
 
+// The result of one https_client::send call, for metrics.
+struct request_outcome
+{
+    const https_origin& origin;
+    const http_request& request;
+    // The HTTP status, or 0 when no complete response arrived (then `error` is set).
+    unsigned status = 0;
+    boost::system::error_code error;
+    // From the call to send() until the response or the error, the wait for a connection
+    // slot included.
+    std::chrono::steady_clock::duration elapsed{};
+    // True when the request went out a second time on a new connection because a pooled one
+    // proved stale.
+    bool replayed = false;
+};
+
+// Called once when each send() call completes, but not when it is cancelled or throws. It must
+// not throw and must not call back into the client.
+using request_observer = std::function<void(const request_outcome&)>;
+
 struct https_client_options
 {
     https_timeouts timeouts;
@@ -43,6 +64,9 @@ struct https_client_options
     std::chrono::steady_clock::duration max_idle = std::chrono::seconds(30);
 
     std::string user_agent = "bbsync";
+
+    // Receives every completed request; empty for none.
+    request_observer observer;
 };
 
 // Creates a TLS client context that requires TLS 1.2 or newer and verifies the peer's
@@ -76,6 +100,9 @@ public:
     awaitable<boost::system::result<http_response>> send(
         const https_origin& origin, const http_request& request, const request_options& options = {}
     );
+
+    // Replaces the observer given in the options; an empty function removes it.
+    void set_observer(request_observer observer) { options_.observer = std::move(observer); }
 
     // Closes every idle pooled connection.
     void close_idle() noexcept;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "coro/content_decoding.hpp"
 #include "daemon/common/retry_after.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/mapping/fhir_json.hpp"
@@ -35,13 +36,15 @@ failure transport_failure(const char* prefix, const boost::system::error_code& e
     const bool timed_out = ec == boost::beast::error::timeout;
     const bool too_large =
         ec == boost::beast::http::error::body_limit || ec == boost::beast::http::error::header_limit;
+    const bool bad_encoding = ec.category() == coro::content_category();
     failure error;
-    error.error_class = std::string(prefix) + (timed_out   ? ".timeout"
-                                               : too_large ? ".too_large"
-                                                           : ".transport");
+    error.error_class = std::string(prefix) + (timed_out      ? ".timeout"
+                                               : too_large    ? ".too_large"
+                                               : bad_encoding ? ".bad_encoding"
+                                                              : ".transport");
     error.message =
         ec.category().name() + std::string(" error ") + std::to_string(ec.value()) + ": " + ec.message();
-    error.retryable = !too_large;
+    error.retryable = !too_large && !bad_encoding;
     return error;
 }
 
@@ -208,6 +211,8 @@ coro::awaitable<outcome<json::value>> payer_client::get(
     };
     coro::request_options options;
     options.timeout = settings_.request_timeout;
+    // EOB pages are repetitive JSON: gzip cuts them to about a tenth on the wire.
+    options.accept_gzip = true;
 
     auto response = co_await http_.send(origin_, request, options);
     if (!response)
