@@ -1,7 +1,12 @@
 #include "daemon/api/metrics.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cmath>
-#include <cstdio>
+#include <vector>
+
+#include "coro/https_client.hpp"
 
 namespace bbsync::api {
 namespace {
@@ -35,9 +40,38 @@ std::string number(double value)
     {
         return value > 0 ? "+Inf" : "-Inf";
     }
+    if (std::isnan(value))
+    {
+        return "NaN";
+    }
+    // The shortest text that reads back as the same double, so a bucket bound of 0.05 is
+    // written "0.05" and not "0.050000000000000003".
     char text[64];
-    std::snprintf(text, sizeof text, "%.17g", value);
-    return text;
+    const auto written = std::to_chars(text, text + sizeof text, value);
+    return std::string(text, written.ptr);
+}
+
+// Splits the path of an origin-form target into segments, without the query.
+std::vector<std::string_view> path_segments(std::string_view target)
+{
+    target = target.substr(0, target.find_first_of("?#"));
+    std::vector<std::string_view> segments;
+    std::size_t start = 0;
+    while (start <= target.size())
+    {
+        const auto end = std::min(target.find('/', start), target.size());
+        if (end > start)
+        {
+            segments.push_back(target.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    return segments;
+}
+
+bool contains_segment(const std::vector<std::string_view>& segments, std::string_view name)
+{
+    return std::find(segments.begin(), segments.end(), name) != segments.end();
 }
 
 void family(std::string& out, const char* name, const char* type, const char* help)
@@ -48,10 +82,79 @@ void family(std::string& out, const char* name, const char* type, const char* he
 
 }  // namespace
 
-void metrics::record_http_request(const std::string& host, const std::string& status, double seconds)
+std::string_view classify_endpoint(std::string_view target)
 {
-    ++requests_[{host, status}];
-    auto& series = durations_[host];
+    const auto path = target.substr(0, target.find_first_of("?#"));
+    const auto segments = path_segments(path);
+    const auto last = segments.empty() ? std::string_view() : segments.back();
+
+    // Salesforce and Data Cloud paths are fixed by their APIs; the payer token path
+    // (default /v2/o/token/) and the bundle path (default .../Bundle) are configurable.
+    if (path.find("/services/oauth2/token") != std::string_view::npos)
+    {
+        return "salesforce_token";
+    }
+    if (path.find("/services/a360/token") != std::string_view::npos)
+    {
+        return "datacloud_token";
+    }
+    if (path.starts_with("/api/v1/ingest/"))
+    {
+        return "datacloud_ingest";
+    }
+    if (contains_segment(segments, "services") && contains_segment(segments, "composite"))
+    {
+        return "salesforce_collections";
+    }
+    if (contains_segment(segments, "services") && contains_segment(segments, "sobjects"))
+    {
+        return "salesforce_sobject";
+    }
+    if (path.find("/o/token") != std::string_view::npos)
+    {
+        return "payer_token";
+    }
+    if (last == "Practitioner")
+    {
+        return "healthcare_practitioner";
+    }
+    if (last == "Bundle")
+    {
+        return "healthcare_bundle";
+    }
+    for (const auto resource : {"Patient", "Coverage", "ExplanationOfBenefit"})
+    {
+        if (contains_segment(segments, resource))
+        {
+            return "payer_fhir";
+        }
+    }
+    if (path.find("/fhir") != std::string_view::npos)
+    {
+        return "payer_fhir";
+    }
+    return "other";
+}
+
+void metrics::record_outcome(const coro::request_outcome& outcome)
+{
+    const auto status = outcome.status == 0 ? std::string("error") : std::to_string(outcome.status);
+    const std::chrono::duration<double> seconds = outcome.elapsed;
+    record_http_request(
+        outcome.origin.authority(), classify_endpoint(outcome.request.target), status, seconds.count()
+    );
+    if (outcome.replayed)
+    {
+        ++retries_;
+    }
+}
+
+void metrics::record_http_request(
+    const std::string& host, std::string_view endpoint, const std::string& status, double seconds
+)
+{
+    ++requests_[{host, std::string(endpoint), status}];
+    auto& series = durations_[{host, std::string(endpoint)}];
     for (std::size_t i = 0; i < duration_buckets.size(); ++i)
     {
         if (seconds <= duration_buckets[i])
@@ -82,12 +185,14 @@ std::string metrics::render(const metrics_gauges& gauges) const
         out,
         "bbsync_http_requests_total",
         "counter",
-        "Outbound payer and Health Cloud requests, by host and HTTP status (error: no response)."
+        "Outbound requests, by host, endpoint and HTTP status (error: no response)."
     );
     for (const auto& [key, count] : requests_)
     {
-        out += "bbsync_http_requests_total{host=\"" + label_value(key.first) + "\",status=\"" +
-               label_value(key.second) + "\"} " + std::to_string(count) + "\n";
+        const auto& [host, endpoint, status] = key;
+        out += "bbsync_http_requests_total{host=\"" + label_value(host) + "\",endpoint=\"" +
+               label_value(endpoint) + "\",status=\"" + label_value(status) + "\"} " + std::to_string(count) +
+               "\n";
     }
 
     family(
@@ -99,11 +204,12 @@ std::string metrics::render(const metrics_gauges& gauges) const
         out,
         "bbsync_http_request_duration_seconds",
         "histogram",
-        "Duration of outbound payer and Health Cloud requests, retries counted separately."
+        "Duration of outbound requests by host and endpoint, each retry counted separately."
     );
-    for (const auto& [host, series] : durations_)
+    for (const auto& [key, series] : durations_)
     {
-        const auto host_label = "host=\"" + label_value(host) + "\"";
+        const auto host_label =
+            "host=\"" + label_value(key.first) + "\",endpoint=\"" + label_value(key.second) + "\"";
         for (std::size_t i = 0; i < duration_buckets.size(); ++i)
         {
             out += "bbsync_http_request_duration_seconds_bucket{" + host_label + ",le=\"" +

@@ -138,7 +138,14 @@ curl_response api_daemon::trigger(const http_exchange& exchange) const
     return send(trigger_port_, exchange);
 }
 
-curl_response api_daemon::send(std::uint16_t port, const http_exchange& exchange) const
+curl_response api_daemon::trigger_tls(const http_exchange& exchange, const std::string& ca_file) const
+{
+    return send(trigger_port_, exchange, true, ca_file);
+}
+
+curl_response api_daemon::send(
+    std::uint16_t port, const http_exchange& exchange, bool tls, const std::string& ca_file
+) const
 {
     const auto call = root_ / ("call-" + std::to_string(++calls_));
     integration_tests::process_spec spec;
@@ -169,7 +176,13 @@ curl_response api_daemon::send(std::uint16_t port, const http_exchange& exchange
             {"--header", "Content-Type: application/json", "--data-binary", "@" + call.string() + ".request"}
         );
     }
-    spec.arguments.push_back("http://127.0.0.1:" + std::to_string(port) + exchange.path);
+    if (tls && !ca_file.empty())
+    {
+        spec.arguments.insert(spec.arguments.end(), {"--cacert", ca_file});
+    }
+    spec.arguments.push_back(
+        std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + exchange.path
+    );
     spec.stdout_path = call.string() + ".status";
     spec.stderr_path = call.string() + ".stderr";
     spec.timeout = std::chrono::seconds(30);

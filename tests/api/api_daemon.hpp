@@ -45,6 +45,11 @@ public:
     curl_response admin(const http_exchange& exchange) const;
     curl_response trigger(const http_exchange& exchange) const;
 
+    // Sends a request to the trigger API over HTTPS, verifying the server certificate against
+    // `ca_file`, or against curl's default trust store when `ca_file` is empty. Throws
+    // std::runtime_error when curl fails, including when verification fails.
+    curl_response trigger_tls(const http_exchange& exchange, const std::string& ca_file) const;
+
     // Polls GET jobs/{id} until the job has an end time, for up to 60 s. Returns the last
     // response.
     curl_response wait_for_job(const std::string& job_id) const;
@@ -59,7 +64,11 @@ public:
     static constexpr const char* prefix = "/blue-button/v2/";
 
 private:
-    curl_response send(std::uint16_t port, const http_exchange& exchange) const;
+    // Sends with curl over http://, or over https:// when `tls` is set; `ca_file` as for
+    // trigger_tls.
+    curl_response send(
+        std::uint16_t port, const http_exchange& exchange, bool tls = false, const std::string& ca_file = {}
+    ) const;
 
     std::filesystem::path root_;
     std::unique_ptr<integration_tests::sandbox_server> sandbox_;

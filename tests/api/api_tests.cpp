@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "../integration/temporary_directory.hpp"
 #include "api_daemon.hpp"
 #include "daemon/api/admin_routes.hpp"
 #include "daemon/api/metrics.hpp"
@@ -93,9 +94,9 @@ TEST_CASE("admin metrics failure hides its text", "[api]")
 TEST_CASE("metrics render passes the strict parser", "[api]")
 {
     bbsync::api::metrics registry;
-    registry.record_http_request("payer.example", "200", 0.2);
-    registry.record_http_request("payer.example", "error", 100);
-    registry.record_http_request("bundle\"host", "503", 0.01);
+    registry.record_http_request("payer.example", "payer_fhir", "200", 0.2);
+    registry.record_http_request("payer.example", "payer_fhir", "error", 100);
+    registry.record_http_request("bundle\"host", "payer_fhir", "503", 0.01);
     registry.record_retry();
     registry.job_started();
     bbsync::api::metrics_gauges gauges;
@@ -108,25 +109,43 @@ TEST_CASE("metrics render passes the strict parser", "[api]")
     CHECK(parsed.value("bbsync_jobs_total", {{"status", "Completed"}}) == 4);
     CHECK(parsed.value("bbsync_jobs_total", {{"status", "InProgress"}}) == 0);
     CHECK(parsed.value("bbsync_jobs_in_flight") == 1);
-    CHECK(parsed.value("bbsync_http_requests_total", {{"host", "payer.example"}, {"status", "200"}}) == 1);
-    CHECK(parsed.value("bbsync_http_requests_total", {{"host", "bundle\"host"}, {"status", "503"}}) == 1);
+    CHECK(
+        parsed.value(
+            "bbsync_http_requests_total",
+            {{"host", "payer.example"}, {"endpoint", "payer_fhir"}, {"status", "200"}}
+        ) == 1
+    );
+    CHECK(
+        parsed.value(
+            "bbsync_http_requests_total",
+            {{"host", "bundle\"host"}, {"endpoint", "payer_fhir"}, {"status", "503"}}
+        ) == 1
+    );
     CHECK(parsed.value("bbsync_http_retries_total") == 1);
     CHECK(
         parsed.value(
-            "bbsync_http_request_duration_seconds_bucket", {{"host", "payer.example"}, {"le", "0.25"}}
+            "bbsync_http_request_duration_seconds_bucket",
+            {{"host", "payer.example"}, {"endpoint", "payer_fhir"}, {"le", "0.25"}}
         ) == 1
     );
     CHECK(
         parsed.value(
-            "bbsync_http_request_duration_seconds_bucket", {{"host", "payer.example"}, {"le", "60"}}
+            "bbsync_http_request_duration_seconds_bucket",
+            {{"host", "payer.example"}, {"endpoint", "payer_fhir"}, {"le", "60"}}
         ) == 1
     );
     CHECK(
         parsed.value(
-            "bbsync_http_request_duration_seconds_bucket", {{"host", "payer.example"}, {"le", "+Inf"}}
+            "bbsync_http_request_duration_seconds_bucket",
+            {{"host", "payer.example"}, {"endpoint", "payer_fhir"}, {"le", "+Inf"}}
         ) == 2
     );
-    CHECK(parsed.value("bbsync_http_request_duration_seconds_count", {{"host", "payer.example"}}) == 2);
+    CHECK(
+        parsed.value(
+            "bbsync_http_request_duration_seconds_count",
+            {{"host", "payer.example"}, {"endpoint", "payer_fhir"}}
+        ) == 2
+    );
     CHECK(parsed.value("bbsync_token_refreshes_total") == 3);
     CHECK(parsed.value("bbsync_watermark_lag_seconds") == 12.5);
     CHECK(parsed.value("bbsync_wal_size_bytes") == 4096);
@@ -314,9 +333,26 @@ TEST_CASE("trigger API rejects bad requests", "[api]")
 TEST_CASE("request flag wins over configuration", "[api]")
 {
     const bool configured = GENERATE(false, true);
-    api_daemon daemon(
-        std::string("claimData.claimDataIngestion = ") + (configured ? "true" : "false") + "\n"
-    );
+
+    // Ingestion on by configuration needs a complete Data Cloud login. The request turns it off
+    // again, so the URL is never called.
+    bbsync::integration_tests::temporary_directory secrets("bbsync-api-cdp");
+    std::string extra_config =
+        std::string("claimData.claimDataIngestion = ") + (configured ? "true" : "false") + "\n";
+    if (configured)
+    {
+        const auto password = secrets.path() / "cdp.password";
+        const auto client_secret = secrets.path() / "cdp.client_secret";
+        bbsync::integration_tests::write_private_file(password, "test-cdp-password\n");
+        bbsync::integration_tests::write_private_file(client_secret, "test-cdp-client-secret\n");
+        extra_config += "claimData.cdpConfig.url = https://127.0.0.1:9/\n"
+                        "claimData.cdpConfig.user = test-user\n"
+                        "claimData.cdpConfig.client_id = test-client\n"
+                        "claimData.cdpConfig.passwordFile = " +
+                        password.string() +
+                        "\nclaimData.cdpConfig.client_secretFile = " + client_secret.string() + "\n";
+    }
+    api_daemon daemon(extra_config);
     INFO("configured " << configured << "; daemon log: " << daemon.log_path());
 
     const auto flag = configured ? "false" : "true";
@@ -329,7 +365,15 @@ TEST_CASE("request flag wins over configuration", "[api]")
     REQUIRE(finished.status == 200);
     const auto job = finished.json().as_object();
     CHECK(job.at("claimDataIngestion").as_bool() == !configured);
-    CHECK(job.at("claimDataStatus").as_string() == "New");
+    if (configured)
+    {
+        CHECK(job.at("claimDataStatus").as_string() == "New");
+    }
+    else
+    {
+        // Without a Data Cloud login the requested claim data cannot be sent.
+        CHECK(job.at("claimDataStatus").as_string() == "Failed");
+    }
 }
 
 TEST_CASE("rejected access token fails the job", "[api]")
