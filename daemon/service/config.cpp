@@ -72,6 +72,9 @@ const std::vector<std::string> all_keys = {
     "https.certFile",
     "https.keyFile",
     "https.apiKey",
+    "tokens.keyFile",
+    "tokens.previousKeyFile",
+    "tokens.allowPlaintext",
 };
 
 bool is_secret_key(std::string_view key)
@@ -350,7 +353,7 @@ public:
             fail(key, *raw, "must name an IP address or localhost");
             return;
         }
-        out = listen_address{true, host, static_cast<std::uint16_t>(port)};
+        out = listen_address{true, host, static_cast<std::uint16_t>(port), raw->origin};
     }
 
     void log_level(const std::string& key, log::level& out)
@@ -423,9 +426,113 @@ std::optional<std::string> read_secret_file(
     return secret;
 }
 
+// Finds the refresh-token key files (the keys, else systemd credentials token-key and
+// token-key-previous) and checks that the combination can be used. The files are read later,
+// by load_token_cipher.
+void find_token_keys(const std::string& credentials_directory, config& c, std::vector<std::string>& errors)
+{
+    struct stat info
+    {};
+    if (c.token_key_file.empty() && !credentials_directory.empty() &&
+        stat((credentials_directory + "/token-key").c_str(), &info) == 0)
+    {
+        c.token_key_file = credentials_directory + "/token-key";
+    }
+    if (c.token_previous_key_file.empty() && !credentials_directory.empty() &&
+        stat((credentials_directory + "/token-key-previous").c_str(), &info) == 0)
+    {
+        c.token_previous_key_file = credentials_directory + "/token-key-previous";
+    }
+    if (!c.token_key_file.empty())
+    {
+        return;
+    }
+    if (!c.token_previous_key_file.empty())
+    {
+        errors.push_back(
+            "tokens.previousKeyFile = \"" + c.token_previous_key_file +
+            "\": a previous key is only read beside a current key; set tokens.keyFile too"
+        );
+    }
+    else if (!c.token_allow_plaintext)
+    {
+        errors.push_back(
+            "tokens.keyFile: not set and no credential token-key, while tokens.allowPlaintext = false; "
+            "create a key with openssl rand -hex 32 and set tokens.keyFile to its path"
+        );
+    }
+}
+
+// Checks the Data Cloud login. It is required when claimData.claimDataIngestion is true. When
+// ingestion is off by default, a trigger request or a patient can still turn it on, so a login
+// that is partly set is also an error; a login with no key set leaves those jobs' claim data
+// Failed with class datacloud.not_configured.
+void check_claim_data_login(const reader& read, const config& c, std::vector<std::string>& errors)
+{
+    const std::pair<const char*, const std::string*> login[] = {
+        {"claimData.cdpConfig.url", &c.cdp_url},
+        {"claimData.cdpConfig.user", &c.cdp_user},
+        {"claimData.cdpConfig.password", &c.cdp_password},
+        {"claimData.cdpConfig.client_id", &c.cdp_client_id},
+        {"claimData.cdpConfig.client_secret", &c.cdp_client_secret},
+    };
+    bool any_set = false;
+    for (const auto& [key, value] : login)
+    {
+        any_set = any_set || !value->empty() || read.find(key) != nullptr;
+    }
+    if (!c.claim_data_ingestion && !any_set)
+    {
+        return;
+    }
+    const std::string reason = c.claim_data_ingestion ? "claimData.claimDataIngestion is true"
+                                                      : "another claimData.cdpConfig key is set";
+    for (const auto& [key, value] : login)
+    {
+        // A value that was given but rejected (an http:// URL) already has its own error.
+        const auto* raw = read.find(key);
+        if (!value->empty() || (raw != nullptr && !raw->value.empty()))
+        {
+            continue;
+        }
+        const bool secret = is_secret_key(key);
+        errors.push_back(
+            std::string(key) + ": missing, but " + reason + "; set it" +
+            (secret ? std::string(" with ") + key + "File or a systemd credential named " + key
+                    : std::string()) +
+            ", or turn claim data ingestion off and remove the claimData.cdpConfig keys"
+        );
+    }
+}
+
 }  // namespace
 
 const std::vector<std::string>& known_config_keys() { return all_keys; }
+
+void load_token_cipher(config& settings)
+{
+    if (settings.token_key_file.empty())
+    {
+        return;
+    }
+    try
+    {
+        auto current = load_token_key(settings.token_key_file);
+        std::optional<token_key> previous;
+        if (!settings.token_previous_key_file.empty())
+        {
+            previous = load_token_key(settings.token_previous_key_file);
+        }
+        settings.refresh_token_cipher =
+            std::make_shared<const token_cipher>(std::move(current), std::move(previous));
+    }
+    catch (const token_cipher_error& e)
+    {
+        throw config_error(
+            std::string("invalid configuration:\n  tokens.keyFile / tokens.previousKeyFile: ") + e.what()
+        );
+    }
+}
 
 bool is_loopback_host(const std::string& host)
 {
@@ -555,7 +662,8 @@ loaded_config load_config(const config_sources& sources)
     }
     for (const auto& [name, value] : sources.environment)
     {
-        if (!name.starts_with("BBSYNC_") || name == "BBSYNC_CONFIG")
+        // BBSYNC_FAILPOINT* belong to test builds (daemon/common/failpoint.hpp), not to config.
+        if (!name.starts_with("BBSYNC_") || name == "BBSYNC_CONFIG" || name.starts_with("BBSYNC_FAILPOINT"))
         {
             continue;
         }
@@ -663,6 +771,11 @@ loaded_config load_config(const config_sources& sources)
     read.integer("bundle.maxConcurrentCalls", 1, 5, c.max_concurrent_bundle_calls);
     read.boolean("claimData.claimDataIngestion", c.claim_data_ingestion);
     read.text("claimData.sourceAPI", c.claim_data_source_api);
+    read.https_url("claimData.cdpConfig.url", c.cdp_url);
+    read.text("claimData.cdpConfig.user", c.cdp_user);
+    read.text("claimData.cdpConfig.password", c.cdp_password);
+    read.text("claimData.cdpConfig.client_id", c.cdp_client_id);
+    read.text("claimData.cdpConfig.client_secret", c.cdp_client_secret);
     read.text("claimCoverage.payor", c.claim_coverage_payor);
     read.path("database.path", c.database_path);
     read.seconds("schedule.interval", 60, 31 * 86400, c.sync_interval);
@@ -681,25 +794,47 @@ loaded_config load_config(const config_sources& sources)
     read.path("https.certFile", c.https_cert_file);
     read.path("https.keyFile", c.https_key_file);
     read.text("https.apiKey", c.https_api_key);
+    read.path("tokens.keyFile", c.token_key_file);
+    read.path("tokens.previousKeyFile", c.token_previous_key_file);
+    read.boolean("tokens.allowPlaintext", c.token_allow_plaintext);
+    find_token_keys(sources.credentials_directory, c, errors);
 
     if (!c.sf_api_version.starts_with('v') || c.sf_api_version.size() < 4)
     {
-        errors.push_back("hcOrg.apiVersion = \"" + c.sf_api_version + "\": must look like v60.0");
+        if (const auto* api_version = read.find("hcOrg.apiVersion"))
+        {
+            read.fail("hcOrg.apiVersion", *api_version, "must look like v60.0");
+        }
+        else
+        {
+            errors.push_back("hcOrg.apiVersion = \"" + c.sf_api_version + "\": must look like v60.0");
+        }
     }
+
+    check_claim_data_login(read, c, errors);
 
     // The trigger API carries payer access tokens, so it speaks plain HTTP only on loopback.
     if (c.https_cert_file.empty() != c.https_key_file.empty())
     {
+        const char* set_key = c.https_cert_file.empty() ? "https.keyFile" : "https.certFile";
+        const auto* tls_file = read.find(set_key);
+        const auto origin =
+            tls_file != nullptr ? std::string(" (") + set_key + " at " + tls_file->origin + ")" : "";
         errors.push_back(
-            "https.certFile and https.keyFile: set both to serve the trigger API over TLS, or neither"
+            "https.certFile and https.keyFile" + origin +
+            ": set both to serve the trigger API over TLS, or neither"
         );
     }
     const bool trigger_tls = !c.https_cert_file.empty() && !c.https_key_file.empty();
     if (c.https_listen.enabled && !trigger_tls && !is_loopback_host(c.https_listen.host))
     {
+        // https.listen can only be enabled by a configured value, so its origin is known.
+        const auto* listen_value = read.find("https.listen");
+        const auto origin = listen_value != nullptr ? " (" + listen_value->origin + ")" : std::string();
         errors.push_back(
-            "https.listen = \"" + c.https_listen.host + ":" + std::to_string(c.https_listen.port) +
-            "\": plain HTTP is served only on loopback; set https.certFile and https.keyFile for TLS or "
+            "https.listen = \"" + c.https_listen.host + ":" + std::to_string(c.https_listen.port) + "\"" +
+            origin +
+            ": plain HTTP is served only on loopback; set https.certFile and https.keyFile for TLS or "
             "listen on 127.0.0.1"
         );
     }

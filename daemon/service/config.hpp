@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "daemon/common/token_cipher.hpp"
 #include "daemon/service/log.hpp"
 
 namespace bbsync {
@@ -25,6 +27,8 @@ struct listen_address
     bool enabled = false;
     std::string host;
     std::uint16_t port = 0;
+    // Where the value was set ("FILE:LINE", "environment NAME"); empty for the default.
+    std::string origin;
 };
 
 // Everything bbsync reads from its configuration file, environment and credentials.
@@ -59,6 +63,14 @@ struct config
     // Data Cloud
     bool claim_data_ingestion = false;
     std::string claim_data_source_api = "BlueButtonClaim";
+    // claimData.cdpConfig.*: the org's My Domain URL (the core token is requested at
+    // <url>/services/oauth2/token and exchanged at <url>/services/a360/token) and the login of
+    // the connected app with the cdp_ingest_api scope. Required when claim data ingestion is on.
+    std::string cdp_url;
+    std::string cdp_user;
+    std::string cdp_password;
+    std::string cdp_client_id;
+    std::string cdp_client_secret;
     std::string claim_coverage_payor = "CMS";
 
     // bbsync's own
@@ -82,6 +94,15 @@ struct config
     std::string https_cert_file;
     std::string https_key_file;
     std::string https_api_key;
+
+    // Refresh tokens at rest: tokens.keyFile (or the credential token-key) and
+    // tokens.previousKeyFile (or token-key-previous). Without a key, tokens are stored in
+    // plaintext, unless tokens.allowPlaintext is false, which makes a missing key a
+    // configuration error. The cipher is set by load_token_cipher, and is null without a key.
+    std::string token_key_file;
+    std::string token_previous_key_file;
+    bool token_allow_plaintext = true;
+    std::shared_ptr<const token_cipher> refresh_token_cipher;
 };
 
 // Returns whether `host` is a loopback IP address or "localhost".
@@ -115,6 +136,11 @@ struct loaded_config
 // not readable by group or others, from "<key>File" paths with the same rule, or from
 // $CREDENTIALS_DIRECTORY/<key>; never from the environment. Throws config_error.
 loaded_config load_config(const config_sources& sources);
+
+// Reads tokens.keyFile and tokens.previousKeyFile, as found by load_config, and sets
+// settings.refresh_token_cipher; leaves it null when no key file is set. Throws config_error
+// naming the file when a key file is missing, readable by others or not a 256-bit key.
+void load_token_cipher(config& settings);
 
 // Collects the environment of this process into the map load_config expects.
 std::map<std::string, std::string> process_environment();

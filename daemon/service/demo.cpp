@@ -5,13 +5,16 @@
 #include <boost/json/value.hpp>
 
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -167,6 +170,28 @@ std::string endpoint_of(const json::value& ready, const char* name)
     return std::string(host) + ":" + std::to_string(ready.at(name).at("port").to_number<int>());
 }
 
+// Writes a fresh 256-bit refresh-token key as 64 hex digits, readable by the owner only.
+fs::path write_token_key(const fs::path& folder)
+{
+    std::array<unsigned char, 32> key{};
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1)
+    {
+        throw demo_error("cannot draw random bytes for the refresh-token key");
+    }
+    const auto path = folder / "token-key";
+    {
+        std::ofstream out(path);
+        out << std::hex << std::setfill('0');
+        for (const auto byte : key)
+        {
+            out << std::setw(2) << static_cast<int>(byte);
+        }
+        out << "\n";
+    }
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    return path;
+}
+
 // Writes a configuration a new operator would write, pointed at the sandbox.
 fs::path write_config(const fs::path& folder, const json::value& ready)
 {
@@ -182,7 +207,22 @@ fs::path write_config(const fs::path& folder, const json::value& ready)
         << "hcOrg.client_secret = " << ready.at("sf_client_secret").as_string().c_str() << "\n"
         << "bundle.host = " << endpoint_of(ready, "healthcloud") << "\n"
         << "tls.caFile = " << ready.at("ca_file").as_string().c_str() << "\n"
-        << "database.path = " << (folder / "bbsync.db").string() << "\n";
+        << "database.path = " << (folder / "bbsync.db").string() << "\n"
+        << "tokens.keyFile = " << write_token_key(folder).string() << "\n"
+        << "tokens.allowPlaintext = false\n";
+    // Claim records go to the sandbox's Data Cloud tenant, logging in through its Salesforce host
+    // with its Data Cloud user. A sandbox without a Data Cloud tenant leaves ingestion off.
+    const auto* fields = ready.if_object();
+    if (fields != nullptr && fields->contains("datacloud") && fields->contains("dc_username"))
+    {
+        out << "claimData.claimDataIngestion = true\n"
+            << "claimData.cdpConfig.url = https://" << endpoint_of(ready, "salesforce") << "\n"
+            << "claimData.cdpConfig.user = " << ready.at("dc_username").as_string().c_str() << "\n"
+            << "claimData.cdpConfig.password = " << ready.at("dc_password").as_string().c_str() << "\n"
+            << "claimData.cdpConfig.client_id = " << ready.at("sf_client_id").as_string().c_str() << "\n"
+            << "claimData.cdpConfig.client_secret = " << ready.at("sf_client_secret").as_string().c_str()
+            << "\n";
+    }
     out.close();
     fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
     return path;
@@ -208,6 +248,36 @@ std::int64_t count_of(const json::value& state, const char* section, const char*
     const auto* object = state.at(section).if_object();
     const auto* value = object ? object->if_contains(key) : nullptr;
     return value && value->is_number() ? value->to_number<std::int64_t>() : 0;
+}
+
+// Prints the claim data outcome of the jobs and what the sandbox's Data Cloud tenant stored.
+void print_claim_data(repository& repo, const json::value& state, const demo_options& options)
+{
+    const auto* fields = state.if_object();
+    const auto* datacloud = fields != nullptr ? fields->if_contains("datacloud") : nullptr;
+    if (datacloud == nullptr || !datacloud->is_object())
+    {
+        return;
+    }
+    std::map<std::string, int> statuses;
+    for (const auto& job : repo.list_jobs(job_filter{std::nullopt, std::nullopt, options.patients}))
+    {
+        ++statuses[job.claim_data_status];
+    }
+    std::cout << "Claim data:";
+    for (const auto& [status, count] : statuses)
+    {
+        std::cout << " " << count << " " << status << ";";
+    }
+    std::cout << " Data Cloud stored records:";
+    if (const auto* records = datacloud->get_object().if_contains("records"); records && records->is_object())
+    {
+        for (const auto& [object_name, count] : records->get_object())
+        {
+            std::cout << " " << object_name << " " << count.to_number<std::int64_t>() << ";";
+        }
+    }
+    std::cout << " rejected requests " << count_of(state, "datacloud", "rejections_total") << "\n";
 }
 
 int demo(const demo_options& options)
@@ -263,6 +333,7 @@ int demo(const demo_options& options)
     boost::asio::io_context context(1);
     sync_engine engine(context.get_executor(), settings, db);
     const auto started = std::chrono::steady_clock::now();
+    engine.show_progress_on(STDOUT_FILENO);
     auto totals = coro::run_to_completion(context, engine.run_once());
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
@@ -299,6 +370,7 @@ int demo(const demo_options& options)
         std::cout << " " << type << " " << count.to_number<std::int64_t>() << ";";
     }
     std::cout << " duplicates " << duplicates << "; rejected requests " << rejected << "\n";
+    print_claim_data(repo, state, options);
     if (options.keep)
     {
         std::cout << "Kept " << folder.string() << " (database bbsync.db, sandbox state and log)\n";

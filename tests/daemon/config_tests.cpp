@@ -102,6 +102,9 @@ const std::map<std::string, std::string> valid_values = {
     {"https.certFile", "/etc/bbsync/tls/cert.pem"},
     {"https.keyFile", "/etc/bbsync/tls/key.pem"},
     {"https.apiKey", "trigger-api-key-value"},
+    {"tokens.keyFile", "/etc/bbsync/token-key"},
+    {"tokens.previousKeyFile", "/etc/bbsync/token-key-previous"},
+    {"tokens.allowPlaintext", "false"},
 };
 
 }  // namespace
@@ -224,6 +227,9 @@ TEST_CASE("every known key accepts a valid value", "[daemon][config]")
     CHECK(c.https_cert_file == "/etc/bbsync/tls/cert.pem");
     CHECK(c.https_key_file == "/etc/bbsync/tls/key.pem");
     CHECK(c.https_api_key == "trigger-api-key-value");
+    CHECK(c.token_key_file == "/etc/bbsync/token-key");
+    CHECK(c.token_previous_key_file == "/etc/bbsync/token-key-previous");
+    CHECK_FALSE(c.token_allow_plaintext);
 }
 
 TEST_CASE("plain trigger listener off loopback is rejected", "[daemon][config]")
