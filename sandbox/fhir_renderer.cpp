@@ -219,6 +219,56 @@ void point_carin_references(json::value& value, const std::string& payer_id, std
     }
 }
 
+// Returns a 10-digit NPI whose last digit is the Luhn check digit over "80840" and the first
+// nine, as NPPES issues them. The C4BB examples carry placeholder NPIs that fail this check,
+// which bbsync rejects.
+std::string valid_npi(std::uint64_t seed)
+{
+    std::string digits = "1" + std::to_string(10'000'000 + seed % 90'000'000);
+    const std::string payload = "80840" + digits;
+    int sum = 0;
+    for (std::size_t i = 0; i < payload.size(); ++i)
+    {
+        // Doubling starts at the rightmost payload digit, the one left of the check digit.
+        int digit = payload[payload.size() - 1 - i] - '0';
+        if (i % 2 == 0)
+        {
+            digit *= 2;
+            if (digit > 9)
+                digit -= 9;
+        }
+        sum += digit;
+    }
+    digits += static_cast<char>('0' + (10 - sum % 10) % 10);
+    return digits;
+}
+
+std::uint64_t fnv1a(std::string_view text)
+{
+    std::uint64_t hash = 14695981039346656037ull;
+    for (const unsigned char c : text)
+    {
+        hash = (hash ^ c) * 1099511628211ull;
+    }
+    return hash;
+}
+
+// Gives every us-npi identifier of `resource` a valid NPI derived from `key`.
+void replace_npis(json::object& resource, const std::string& key)
+{
+    auto* identifiers = resource.if_contains("identifier");
+    if (identifiers == nullptr || !identifiers->is_array())
+        return;
+    for (auto& identifier : identifiers->as_array())
+    {
+        auto* fields = identifier.if_object();
+        const auto* system = fields ? fields->if_contains("system") : nullptr;
+        if (system != nullptr && system->is_string() &&
+            system->get_string() == "http://hl7.org/fhir/sid/us-npi")
+            (*fields)["value"] = valid_npi(fnv1a(key));
+    }
+}
+
 }  // namespace
 
 fhir_renderer::fhir_renderer(std::uint64_t seed)
@@ -267,6 +317,7 @@ fhir_renderer::fhir_renderer(std::uint64_t seed)
         resource.as_object().erase("text");
         const std::string key = std::string(resource.at("resourceType").as_string()) + "/" +
                                 std::string(resource.at("id").as_string());
+        replace_npis(resource.as_object(), key);
         carin_references_.emplace(key, std::move(resource));
     }
 }

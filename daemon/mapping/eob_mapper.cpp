@@ -205,9 +205,15 @@ private:
         return claim_type::unknown;
     }
 
-    // Returns the contained resource with id `reference` minus its leading '#', or nullptr.
+    // Returns the contained resource with id `reference` minus its leading '#', the resource
+    // the caller read for a literal reference, or nullptr.
     const json::object* find_contained(std::string_view reference) const
     {
+        if (reference.size() >= 2 && reference.front() != '#' && ctx_.referenced_resources != nullptr)
+        {
+            const auto found = ctx_.referenced_resources->find(reference);
+            return found != ctx_.referenced_resources->end() ? &found->second : nullptr;
+        }
         if (reference.size() < 2 || reference.front() != '#')
         {
             return nullptr;

@@ -5,6 +5,8 @@
 #include <boost/system/result.hpp>
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +44,10 @@ struct mapping_context
     // Data Cloud records only: the Record Modified value (a FHIR instant, such as the sync job's
     // start time) used when the source resource has no valid meta.lastUpdated. Empty means null.
     std::string fallback_last_updated;
+    // Resources that the EOB names by literal reference ("Practitioner/123", "Organization/9"),
+    // read from the payer by the caller and keyed by that reference. The mapper reads them like
+    // contained resources. With a null pointer or a missing key the mapper skips the reference.
+    const std::map<std::string, boost::json::object, std::less<>>* referenced_resources = nullptr;
 };
 
 struct mapped_resource

@@ -1,5 +1,6 @@
 #include "daemon/payer/token_manager.hpp"
 
+#include "daemon/common/failpoint.hpp"
 #include "daemon/service/log.hpp"
 
 namespace bbsync {
@@ -32,6 +33,13 @@ coro::awaitable<outcome<std::string>> token_manager::access_token(
                         std::chrono::steady_clock::now() + expiry_margin < cached.expires_at;
     if (usable)
     {
+        // The third hand-out of a refreshed token comes after the job's first FHIR call
+        // (Patient) returned, because the job asks for the token before each call and makes
+        // its first two calls one after the other.
+        if (++cached.handed_out == 3)
+        {
+            BBSYNC_FAILPOINT("refresh.after_first_call");
+        }
         co_return cached.access_token;
     }
     co_return co_await refresh(patient_key, cached);
@@ -43,7 +51,23 @@ coro::awaitable<outcome<std::string>> token_manager::refresh(std::int64_t patien
     cached.access_token.clear();
 
     auto patient = repo_.find_patient(patient_key);
-    auto refresh_token = repo_.refresh_token(patient_key);
+    // A token that no configured key decrypts fails this job only; the message names the key
+    // files, never key or token bytes.
+    std::optional<std::string> refresh_token;
+    std::string decrypt_error;
+    try
+    {
+        refresh_token = repo_.refresh_token(patient_key);
+    }
+    catch (const token_cipher_error& e)
+    {
+        decrypt_error = e.what();
+    }
+    if (!decrypt_error.empty())
+    {
+        log::error("token", tag + ": " + decrypt_error);
+        co_return failure{token_decrypt_failed_class, decrypt_error, false};
+    }
     if (!patient || !refresh_token)
     {
         co_return failure{"consent.no_refresh_token", "no refresh token is stored for " + tag, false};
@@ -54,7 +78,13 @@ coro::awaitable<outcome<std::string>> token_manager::refresh(std::int64_t patien
     const bool earlier_refresh_interrupted = patient->refresh_in_flight;
     repo_.mark_refresh_in_flight(patient_key);
     ++refreshes_;
+    BBSYNC_FAILPOINT("refresh.before_send");
+    // The request goes out within milliseconds, so this kill lands after it was sent and before
+    // the response is read when the payer answers more slowly than BBSYNC_FAILPOINT_DELAY_MS.
+    // Nothing below awaits, so the pending kill cannot fire after the response arrived.
+    BBSYNC_FAILPOINT_WHILE_PENDING(executor_, "refresh.after_send");
     auto tokens = co_await payer_.refresh(*refresh_token);
+    BBSYNC_FAILPOINT("refresh.after_response");
 
     if (!tokens)
     {
@@ -91,8 +121,10 @@ coro::awaitable<outcome<std::string>> token_manager::refresh(std::int64_t patien
 
     // Commit the rotated refresh token before anything uses the new access token.
     repo_.store_rotated_token(patient_key, tokens->refresh_token);
+    BBSYNC_FAILPOINT("refresh.after_commit");
     cached.access_token = std::move(tokens->access_token);
     cached.expires_at = std::chrono::steady_clock::now() + tokens->expires_in;
+    cached.handed_out = 1;
     log::debug("token", tag + ": refreshed the access token");
     co_return cached.access_token;
 }

@@ -20,6 +20,10 @@ namespace bbsync {
 // stored token was most likely spent by that earlier request.
 inline constexpr const char* rotation_lost_class = "consent.rotation_lost";
 
+// Failure class used when the stored refresh token cannot be decrypted: its key is not
+// configured, or the row was modified.
+inline constexpr const char* token_decrypt_failed_class = "token.decrypt_failed";
+
 // Payer access tokens per patient, kept in memory only. A token is reused until shortly
 // before it expires. Refreshes are single-flight per patient, and the rotated refresh token
 // is committed to the database before the new access token is handed out.
@@ -30,8 +34,9 @@ public:
 
     // Returns a usable access token for the patient. When `rejected` is the token a FHIR
     // call just had refused (HTTP 401), a new one is obtained unless another caller already
-    // replaced it. Failure classes: those of payer_client::refresh, plus rotation_lost_class
-    // and "consent.no_refresh_token". Renewal failures mark the patient renewal_required.
+    // replaced it. Failure classes: those of payer_client::refresh, plus rotation_lost_class,
+    // token_decrypt_failed_class and "consent.no_refresh_token". Renewal failures mark the
+    // patient renewal_required.
     coro::awaitable<outcome<std::string>> access_token(
         std::int64_t patient_key, const std::string& rejected = {}
     );
@@ -46,6 +51,9 @@ private:
         coro::async_semaphore lock;
         std::string access_token;
         std::chrono::steady_clock::time_point expires_at;
+        // Times the current access token was returned, for the refresh.after_first_call
+        // failpoint.
+        int handed_out = 0;
     };
 
     coro::awaitable<outcome<std::string>> refresh(std::int64_t patient_key, entry& cached);

@@ -5,10 +5,13 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
+#include <stdexcept>
+
 #include "daemon/common/retry_after.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/mapping/fhir_json.hpp"
 #include "daemon/service/log.hpp"
+#include "store/clock.hpp"
 
 namespace json = boost::json;
 
@@ -68,7 +71,7 @@ json::object patient_sync_job_fields(const job_record& job)
     return fields;
 }
 
-std::optional<batch_outcome> parse_batch_response(const json::value& body, std::size_t expected_entries)
+std::optional<batch_entries> parse_batch_entries(const json::value& body, std::size_t expected_entries)
 {
     const auto* bundle = body.if_object();
     if (bundle == nullptr)
@@ -82,29 +85,145 @@ std::optional<batch_outcome> parse_batch_response(const json::value& body, std::
     {
         return std::nullopt;
     }
-    batch_outcome statuses;
+    batch_entries results;
     for (const auto& entry : entries->get_array())
     {
         const auto* response = entry.is_object() ? entry.get_object().if_contains("response") : nullptr;
-        const auto* status =
-            response && response->is_object() ? response->get_object().if_contains("status") : nullptr;
+        const auto* fields = response ? response->if_object() : nullptr;
+        const auto* status = fields ? fields->if_contains("status") : nullptr;
         if (status == nullptr || !status->is_string() || status->get_string().size() < 3)
         {
             return std::nullopt;
         }
         const auto text = status->get_string();
-        unsigned code = 0;
+        batch_entry_result result;
         for (std::size_t i = 0; i < 3; ++i)
         {
             if (text[i] < '0' || text[i] > '9')
             {
                 return std::nullopt;
             }
-            code = code * 10 + static_cast<unsigned>(text[i] - '0');
+            result.status = result.status * 10 + static_cast<unsigned>(text[i] - '0');
         }
-        statuses.push_back(code);
+        if (const auto* location = fields->if_contains("location"); location && location->is_string())
+        {
+            result.location = std::string(location->get_string());
+        }
+        const auto* outcome = fields->if_contains("outcome");
+        const auto* issues =
+            outcome && outcome->is_object() ? outcome->get_object().if_contains("issue") : nullptr;
+        if (issues && issues->is_array() && !issues->get_array().empty() &&
+            issues->get_array()[0].is_object())
+        {
+            const auto* code = issues->get_array()[0].get_object().if_contains("code");
+            // Issue codes are short FHIR tokens; anything else is not kept.
+            if (code && code->is_string() && code->get_string().size() <= 32)
+            {
+                result.issue_code = std::string(code->get_string());
+            }
+        }
+        results.push_back(std::move(result));
+    }
+    return results;
+}
+
+std::optional<batch_outcome> parse_batch_response(const json::value& body, std::size_t expected_entries)
+{
+    auto entries = parse_batch_entries(body, expected_entries);
+    if (!entries)
+    {
+        return std::nullopt;
+    }
+    batch_outcome statuses;
+    for (const auto& entry : *entries)
+    {
+        statuses.push_back(entry.status);
     }
     return statuses;
+}
+
+std::optional<std::vector<record_upsert_result>> parse_collection_upsert_response(
+    const json::value& body, std::size_t expected_records
+)
+{
+    const auto* records = body.if_array();
+    if (records == nullptr || records->size() != expected_records)
+    {
+        return std::nullopt;
+    }
+    std::vector<record_upsert_result> results;
+    for (const auto& record : *records)
+    {
+        const auto* fields = record.if_object();
+        const auto* success = fields ? fields->if_contains("success") : nullptr;
+        if (success == nullptr || !success->is_bool())
+        {
+            return std::nullopt;
+        }
+        record_upsert_result result;
+        result.success = success->get_bool();
+        const auto* errors = fields->if_contains("errors");
+        if (!result.success && errors && errors->is_array() && !errors->get_array().empty() &&
+            errors->get_array()[0].is_object())
+        {
+            const auto* code = errors->get_array()[0].get_object().if_contains("statusCode");
+            if (code && code->is_string())
+            {
+                result.error_code = std::string(code->get_string());
+            }
+        }
+        results.push_back(std::move(result));
+    }
+    return results;
+}
+
+std::optional<std::string> first_searchset_id(const json::value& body)
+{
+    const auto* bundle = body.if_object();
+    const auto* type = bundle ? bundle->if_contains("type") : nullptr;
+    if (type == nullptr || !type->is_string() || type->get_string() != "searchset")
+    {
+        return std::nullopt;
+    }
+    const auto* entries = bundle->if_contains("entry");
+    if (entries == nullptr || !entries->is_array())
+    {
+        return std::nullopt;
+    }
+    for (const auto& entry : entries->get_array())
+    {
+        const auto* fields = entry.if_object();
+        const auto* resource = fields ? fields->if_contains("resource") : nullptr;
+        const auto* object = resource ? resource->if_object() : nullptr;
+        const auto* resource_type = object ? object->if_contains("resourceType") : nullptr;
+        const auto* id = object ? object->if_contains("id") : nullptr;
+        if (resource_type && resource_type->is_string() && resource_type->get_string() == "Practitioner" &&
+            id && id->is_string() && !id->get_string().empty())
+        {
+            return std::string(id->get_string());
+        }
+    }
+    return std::nullopt;
+}
+
+std::string healthcare_api_base(const std::string& bundle_path)
+{
+    std::string base = bundle_path;
+    while (!base.empty() && base.back() == '/')
+    {
+        base.pop_back();
+    }
+    constexpr std::string_view bundle_segment = "/Bundle";
+    if (base.ends_with(bundle_segment))
+    {
+        base.resize(base.size() - bundle_segment.size());
+    }
+    return base;
+}
+
+std::chrono::system_clock::time_point next_utc_midnight(std::chrono::system_clock::time_point now)
+{
+    return std::chrono::floor<std::chrono::days>(now) + std::chrono::days(1);
 }
 
 salesforce_client::salesforce_client(
@@ -226,8 +345,12 @@ coro::awaitable<outcome<coro::http_response>> salesforce_client::send_authorized
         "salesforce.unauthorized", "Salesforce rejected a freshly issued access token (HTTP 401)", false};
 }
 
-coro::awaitable<outcome<batch_outcome>> salesforce_client::send_bundle(const json::object& bundle)
+coro::awaitable<outcome<batch_entries>> salesforce_client::send_bundle(const json::object& bundle)
 {
+    if (auto paused = paused_failure())
+    {
+        co_return *paused;
+    }
     auto permit = co_await bundle_calls_.acquire();
 
     coro::http_request request;
@@ -249,6 +372,7 @@ coro::awaitable<outcome<batch_outcome>> salesforce_client::send_bundle(const jso
     }
     if (response->status != 200)
     {
+        note_error_code(salesforce_error_code(response->body));
         failure error{
             "healthcloud.http_" + std::to_string(response->status),
             "the Healthcare API returned HTTP " + std::to_string(response->status) + " for a batch bundle",
@@ -263,7 +387,7 @@ coro::awaitable<outcome<batch_outcome>> salesforce_client::send_bundle(const jso
     auto body = json::parse(response->body, ec);
     const auto* entries = bundle.if_contains("entry");
     const std::size_t expected = entries && entries->is_array() ? entries->get_array().size() : 0;
-    auto statuses = ec ? std::nullopt : parse_batch_response(body, expected);
+    auto statuses = ec ? std::nullopt : parse_batch_entries(body, expected);
     if (!statuses)
     {
         co_return failure{
@@ -276,6 +400,10 @@ coro::awaitable<outcome<batch_outcome>> salesforce_client::send_bundle(const jso
 
 coro::awaitable<outcome<void>> salesforce_client::upsert_job(const job_record& job)
 {
+    if (auto paused = paused_failure())
+    {
+        co_return *paused;
+    }
     // The instance origin is known once a token was obtained.
     if (!instance_)
     {
@@ -307,6 +435,7 @@ coro::awaitable<outcome<void>> salesforce_client::upsert_job(const job_record& j
     }
     auto error_class = "salesforce.http_" + std::to_string(response->status);
     const auto code = salesforce_error_code(response->body);
+    note_error_code(code);
     if (!code.empty())
     {
         error_class += "." + code;
@@ -316,6 +445,186 @@ coro::awaitable<outcome<void>> salesforce_client::upsert_job(const job_record& j
         "Salesforce rejected the PatientSyncJob__c upsert with HTTP " + std::to_string(response->status) +
             (code.empty() ? std::string() : " " + code),
         response->status == 429 || response->status >= 500 || code == "UNABLE_TO_LOCK_ROW"};
+}
+
+coro::awaitable<outcome<std::vector<record_upsert_result>>> salesforce_client::upsert_jobs(
+    std::span<const job_record> jobs
+)
+{
+    if (jobs.size() > max_collection_records)
+    {
+        throw std::invalid_argument(
+            "upsert_jobs got " + std::to_string(jobs.size()) + " jobs; send at most " +
+            std::to_string(max_collection_records) + " per call"
+        );
+    }
+    if (auto paused = paused_failure())
+    {
+        co_return *paused;
+    }
+    if (!instance_)
+    {
+        const std::optional<std::string> none;
+        auto token = co_await access_token(none);
+        if (!token)
+        {
+            co_return token.error();
+        }
+    }
+
+    // allOrNone false: one bad record must not hold back the others.
+    json::array records;
+    for (const auto& job : jobs)
+    {
+        auto fields = patient_sync_job_fields(job);
+        fields["attributes"] = json::object{{"type", "PatientSyncJob__c"}};
+        fields["JobId__c"] = job.job_id;
+        records.push_back(std::move(fields));
+    }
+    coro::http_request request;
+    request.method = "PATCH";
+    request.target =
+        "/services/data/" + settings_.sf_api_version + "/composite/sobjects/PatientSyncJob__c/JobId__c";
+    request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+    request.body = json::serialize(json::object{{"allOrNone", false}, {"records", std::move(records)}});
+    coro::request_options options;
+    options.timeout = settings_.request_timeout;
+    options.body_limit = 4 * 1024 * 1024;
+
+    auto response = co_await send_authorized(*instance_, std::move(request), options, "salesforce");
+    if (!response)
+    {
+        co_return response.error();
+    }
+    if (response->status != 200)
+    {
+        auto error_class = "salesforce.http_" + std::to_string(response->status);
+        const auto code = salesforce_error_code(response->body);
+        note_error_code(code);
+        if (!code.empty())
+        {
+            error_class += "." + code;
+        }
+        co_return failure{
+            error_class,
+            "Salesforce rejected the PatientSyncJob__c Collections upsert with HTTP " +
+                std::to_string(response->status) + (code.empty() ? std::string() : " " + code),
+            response->status == 429 || response->status >= 500 || code == "UNABLE_TO_LOCK_ROW"};
+    }
+    boost::system::error_code ec;
+    auto body = json::parse(response->body, ec);
+    auto results = ec ? std::nullopt : parse_collection_upsert_response(body, jobs.size());
+    if (!results)
+    {
+        co_return failure{
+            "salesforce.bad_response",
+            "the Collections upsert answer is not an array with one result per record",
+            true};
+    }
+    co_return std::move(*results);
+}
+
+coro::awaitable<outcome<std::optional<std::string>>> salesforce_client::find_practitioner(
+    const std::string& system, const std::string& value
+)
+{
+    if (auto paused = paused_failure())
+    {
+        co_return *paused;
+    }
+    // Searches count against the same Healthcare API concurrency limit as bundles.
+    auto permit = co_await bundle_calls_.acquire();
+
+    coro::http_request request;
+    request.method = "GET";
+    request.target = healthcare_api_base(settings_.bundle_path) +
+                     "/Practitioner?identifier=" + percent_encode(system + "|" + value);
+    request.headers = {{"Accept", "application/fhir+json"}};
+    coro::request_options options;
+    options.timeout = settings_.request_timeout;
+    options.body_limit = 4 * 1024 * 1024;
+
+    const coro::https_origin origin{settings_.bundle.host, settings_.bundle.port};
+    auto response = co_await send_authorized(origin, std::move(request), options, "healthcloud");
+    if (!response)
+    {
+        co_return response.error();
+    }
+    if (response->status != 200)
+    {
+        note_error_code(salesforce_error_code(response->body));
+        failure error{
+            "healthcloud.http_" + std::to_string(response->status),
+            "the Healthcare API returned HTTP " + std::to_string(response->status) +
+                " for a Practitioner search",
+            response->status == 429 || response->status >= 500};
+        if (auto header = response->header("Retry-After"))
+        {
+            error.retry_after = parse_retry_after(*header, std::chrono::system_clock::now());
+        }
+        co_return error;
+    }
+    boost::system::error_code ec;
+    auto body = json::parse(response->body, ec);
+    const auto* type = ec ? nullptr : body.is_object() ? body.get_object().if_contains("type") : nullptr;
+    if (type == nullptr || !type->is_string() || type->get_string() != "searchset")
+    {
+        co_return failure{
+            "healthcloud.bad_response", "the Practitioner search answer is not a searchset Bundle", false};
+    }
+    co_return first_searchset_id(body);
+}
+
+void salesforce_client::pause_writes(std::chrono::system_clock::time_point until, std::string reason)
+{
+    paused_until_ = until;
+    pause_reason_ = std::move(reason);
+}
+
+void salesforce_client::resume_writes() noexcept { paused_until_.reset(); }
+
+std::optional<std::chrono::system_clock::time_point> salesforce_client::writes_paused_until() const
+{
+    if (paused_until_ && *paused_until_ > std::chrono::system_clock::now())
+    {
+        return paused_until_;
+    }
+    return std::nullopt;
+}
+
+void salesforce_client::note_error_code(const std::string& error_code)
+{
+    if (error_code != request_limit_exceeded)
+    {
+        return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    const auto until = limit_pause_ ? now + *limit_pause_ : next_utc_midnight(now);
+    if (!writes_paused_until())
+    {
+        log::warning(
+            "salesforce",
+            "the org reached its API request limit (REQUEST_LIMIT_EXCEEDED); Salesforce writes are paused "
+            "until " +
+                store::to_iso(until)
+        );
+    }
+    pause_writes(until, std::string("salesforce.") + request_limit_exceeded);
+}
+
+std::optional<failure> salesforce_client::paused_failure() const
+{
+    const auto until = writes_paused_until();
+    if (!until)
+    {
+        return std::nullopt;
+    }
+    failure error{
+        salesforce_paused_class,
+        "Salesforce writes are paused until " + store::to_iso(*until) + " because of " + pause_reason_,
+        false};
+    error.retry_after = std::chrono::ceil<std::chrono::seconds>(*until - std::chrono::system_clock::now());
+    return error;
 }
 
 }  // namespace bbsync

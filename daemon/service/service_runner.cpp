@@ -8,6 +8,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <unistd.h>
+
 #include "daemon/api/admin_routes.hpp"
 #include "daemon/api/gauge_collector.hpp"
 #include "daemon/api/http_listener.hpp"
@@ -21,6 +23,12 @@ namespace asio = boost::asio;
 
 namespace bbsync {
 namespace {
+
+// Returns " (FILE:LINE)" for a configured listen address, or "" for a default.
+std::string origin_suffix(const listen_address& address)
+{
+    return address.origin.empty() ? std::string() : " (" + address.origin + ")";
+}
 
 // Pause between two scheduler passes; a stop request ends it early.
 constexpr auto pass_interval = std::chrono::seconds(30);
@@ -140,7 +148,8 @@ listeners open_listeners(
         {
             throw config_error(
                 "admin.listen = " + listen_text(settings.admin_listen.host, settings.admin_listen.port) +
-                ": cannot listen (" + e.code().message() + "); choose a free port or set admin.listen = off"
+                origin_suffix(settings.admin_listen) + ": cannot listen (" + e.code().message() +
+                "); choose a free port or set admin.listen = off"
             );
         }
         log::info(
@@ -188,7 +197,8 @@ listeners open_listeners(
         {
             throw config_error(
                 "https.listen = " + listen_text(settings.https_listen.host, settings.https_listen.port) +
-                ": cannot listen (" + e.code().message() + "); choose a free port or set https.listen = off"
+                origin_suffix(settings.https_listen) + ": cannot listen (" + e.code().message() +
+                "); choose a free port or set https.listen = off"
             );
         }
         log::info(
@@ -308,13 +318,18 @@ int run_service(
         signals.cancel();
         grace.cancel();
         cancel_watchdog.emit(asio::cancellation_type::terminal);
-        if (opened.admin_listener || opened.trigger_listener)
+        if (error || opened.admin_listener || opened.trigger_listener)
         {
-            // Open sessions would keep the loop running until their timeouts.
+            // Open sessions, and after a failure pooled connections and jobs that never got to
+            // close them, would keep the loop running.
             opened.close();
             context.stop();
         }
     };
+    if (mode != run_mode::scheduler)
+    {
+        engine.show_progress_on(STDERR_FILENO);
+    }
     auto work = [&]() -> coro::awaitable<run_totals> {
         if (mode == run_mode::scheduler)
         {

@@ -67,6 +67,10 @@ job_record read_job(const store::statement& row)
 
 repository::repository(store::database& db) : db_(db) {}
 
+repository::repository(store::database& db, std::shared_ptr<const token_cipher> cipher)
+    : db_(db), cipher_(std::move(cipher))
+{}
+
 std::int64_t repository::add_patient(
     const std::string& sf_patient_id,
     const std::string& payer_patient_id,
@@ -80,7 +84,15 @@ std::int64_t repository::add_patient(
                     "next_sync_at, "
                     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
                     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
-    insert.bind(1, sf_patient_id).bind(2, payer_patient_id).bind(3, refresh_token).bind(4, sync_interval_s);
+    insert.bind(1, sf_patient_id).bind(2, payer_patient_id).bind(4, sync_interval_s);
+    if (cipher_)
+    {
+        insert.bind(3, nullptr);
+    }
+    else
+    {
+        insert.bind(3, refresh_token);
+    }
     try
     {
         insert.execute();
@@ -94,6 +106,15 @@ std::int64_t repository::add_patient(
         throw;
     }
     const auto key = db_.last_insert_rowid();
+
+    // The ciphertext is bound to the row key, which exists only after the insert.
+    if (cipher_)
+    {
+        auto seal = db_.prepare("UPDATE patients SET refresh_token = ?2, refresh_token_key_id = ?3 "
+                                "WHERE patient_key = ?1");
+        seal.bind(1, key).bind(2, cipher_->seal(refresh_token, key)).bind(3, cipher_->key_id());
+        seal.execute();
+    }
     tx.commit();
     return key;
 }
@@ -178,13 +199,90 @@ std::vector<patient_record> repository::due_patients(const std::string& now, int
 
 std::optional<std::string> repository::refresh_token(std::int64_t key)
 {
-    auto query = db_.prepare("SELECT refresh_token FROM patients WHERE patient_key = ?1");
+    auto query =
+        db_.prepare("SELECT refresh_token, refresh_token_key_id FROM patients WHERE patient_key = ?1");
     query.bind(1, key);
     if (!query.step())
     {
         return std::nullopt;
     }
-    return query.column_optional_text(0);
+    auto stored = query.column_optional_text(0);
+    const auto key_id = query.column_optional_text(1);
+    if (!stored || !key_id)
+    {
+        return stored;
+    }
+    if (!cipher_)
+    {
+        throw token_cipher_error(
+            "the refresh token of patient " + std::to_string(key) + " is encrypted with key id " + *key_id +
+            " but no token key is configured: set tokens.keyFile or the credential token-key"
+        );
+    }
+    return cipher_->open(*stored, *key_id, key);
+}
+
+token_protection_report repository::protect_refresh_tokens()
+{
+    token_protection_report report;
+    if (!cipher_)
+    {
+        auto count = db_.prepare(
+            "SELECT count(refresh_token_key_id), count(refresh_token) - count(refresh_token_key_id) "
+            "FROM patients WHERE refresh_token IS NOT NULL"
+        );
+        count.step();
+        if (count.column_int64(0) > 0)
+        {
+            throw token_cipher_error(
+                std::to_string(count.column_int64(0)) +
+                " stored refresh token(s) are encrypted but no token key is configured: set "
+                "tokens.keyFile or the credential token-key to the key file used so far"
+            );
+        }
+        report.plaintext = static_cast<int>(count.column_int64(1));
+        return report;
+    }
+
+    // Freed plaintext must not survive in free space or the WAL once it is encrypted.
+    db_.execute("PRAGMA secure_delete = ON");
+    {
+        store::transaction tx(db_);
+        auto query = db_.prepare(
+            "SELECT patient_key, refresh_token, refresh_token_key_id FROM patients "
+            "WHERE refresh_token IS NOT NULL AND (refresh_token_key_id IS NULL OR refresh_token_key_id != ?1)"
+        );
+        query.bind(1, cipher_->key_id());
+        // Read every row first, because SQLite leaves undefined whether a running SELECT returns
+        // rows that the same connection updates meanwhile.
+        struct stored_token
+        {
+            std::int64_t key = 0;
+            std::string text;
+            std::optional<std::string> key_id;
+        };
+        std::vector<stored_token> rows;
+        while (query.step())
+        {
+            rows.push_back({query.column_int64(0), query.column_text(1), query.column_optional_text(2)});
+        }
+        auto update = db_.prepare(
+            "UPDATE patients SET refresh_token = ?2, refresh_token_key_id = ?3 WHERE patient_key = ?1"
+        );
+        for (const auto& row : rows)
+        {
+            const auto token = row.key_id ? cipher_->open(row.text, *row.key_id, row.key) : row.text;
+            update.bind(1, row.key).bind(2, cipher_->seal(token, row.key)).bind(3, cipher_->key_id());
+            update.execute();
+            ++(row.key_id ? report.reencrypted : report.encrypted);
+        }
+        tx.commit();
+    }
+    if (report.encrypted + report.reencrypted > 0)
+    {
+        db_.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    return report;
 }
 
 void repository::mark_refresh_in_flight(std::int64_t key)
@@ -202,9 +300,18 @@ void repository::mark_refresh_in_flight(std::int64_t key)
 void repository::store_rotated_token(std::int64_t key, const std::string& refresh_token)
 {
     store::transaction tx(db_);
-    auto update = db_.prepare("UPDATE patients SET refresh_token = ?2, refresh_in_flight = 0, "
+    auto update = db_.prepare("UPDATE patients SET refresh_token = ?2, refresh_token_key_id = ?3, "
+                              "refresh_in_flight = 0, "
                               "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE patient_key = ?1");
-    update.bind(1, key).bind(2, refresh_token);
+    update.bind(1, key);
+    if (cipher_)
+    {
+        update.bind(2, cipher_->seal(refresh_token, key)).bind(3, cipher_->key_id());
+    }
+    else
+    {
+        update.bind(2, refresh_token).bind(3, nullptr);
+    }
     update.execute();
     tx.commit();
 }
@@ -427,6 +534,71 @@ void repository::mark_mirror_failed(
     auto state = db_.prepare("UPDATE sync_jobs SET mirror_state = ?2 WHERE job_id = ?1");
     state.bind(1, job_id).bind(2, paused ? "paused" : "pending");
     state.execute();
+    tx.commit();
+}
+
+std::optional<std::string> repository::practitioner_id(const std::string& npi)
+{
+    auto query = db_.prepare("SELECT practitioner_id FROM practitioner_ids WHERE npi = ?1");
+    query.bind(1, npi);
+    if (!query.step())
+    {
+        return std::nullopt;
+    }
+    return query.column_text(0);
+}
+
+void repository::remember_practitioner(
+    const std::string& npi, const std::string& practitioner_id, const std::string& now
+)
+{
+    store::transaction tx(db_);
+    auto upsert =
+        db_.prepare("INSERT INTO practitioner_ids (npi, practitioner_id, updated_at) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (npi) DO UPDATE SET practitioner_id = excluded.practitioner_id, "
+                    "updated_at = excluded.updated_at");
+    upsert.bind(1, npi).bind(2, practitioner_id).bind(3, now);
+    upsert.execute();
+    tx.commit();
+}
+
+void repository::forget_practitioner(const std::string& npi)
+{
+    store::transaction tx(db_);
+    auto remove = db_.prepare("DELETE FROM practitioner_ids WHERE npi = ?1");
+    remove.bind(1, npi);
+    remove.execute();
+    tx.commit();
+}
+
+std::optional<salesforce_pause_record> repository::salesforce_pause()
+{
+    auto query = db_.prepare("SELECT paused_until, reason, paused_at FROM salesforce_pause WHERE id = 1");
+    if (!query.step())
+    {
+        return std::nullopt;
+    }
+    return salesforce_pause_record{query.column_text(0), query.column_text(1), query.column_text(2)};
+}
+
+void repository::set_salesforce_pause(const salesforce_pause_record& pause)
+{
+    store::transaction tx(db_);
+    auto upsert = db_.prepare(
+        "INSERT INTO salesforce_pause (id, paused_until, reason, paused_at) VALUES (1, ?1, ?2, ?3) "
+        "ON CONFLICT (id) DO UPDATE SET paused_until = excluded.paused_until, reason = excluded.reason, "
+        "paused_at = excluded.paused_at"
+    );
+    upsert.bind(1, pause.paused_until).bind(2, pause.reason).bind(3, pause.paused_at);
+    upsert.execute();
+    tx.commit();
+}
+
+void repository::clear_salesforce_pause()
+{
+    store::transaction tx(db_);
+    auto remove = db_.prepare("DELETE FROM salesforce_pause");
+    remove.execute();
     tx.commit();
 }
 

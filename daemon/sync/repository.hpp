@@ -2,10 +2,12 @@
 #define BBSYNC_DAEMON_SYNC_REPOSITORY_HPP
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "daemon/common/token_cipher.hpp"
 #include "store/database.hpp"
 
 namespace bbsync {
@@ -22,6 +24,15 @@ struct patient_record
     std::int64_t sync_interval_s = 86400;
     std::string next_sync_at;
     std::optional<bool> claim_data_ingestion;
+};
+
+// Salesforce writes wait until `paused_until` (UTC ISO-8601) because of `reason`, an error
+// class such as "salesforce.http_403.REQUEST_LIMIT_EXCEEDED".
+struct salesforce_pause_record
+{
+    std::string paused_until;
+    std::string reason;
+    std::string paused_at;
 };
 
 // The parts of a sync_jobs row that PatientSyncJob__c and the CLI show.
@@ -67,6 +78,14 @@ struct job_result
     std::string next_sync_at;
 };
 
+// Token counts from repository::protect_refresh_tokens.
+struct token_protection_report
+{
+    int encrypted = 0;    // plaintext tokens now encrypted with the current key
+    int reencrypted = 0;  // tokens moved from the previous key to the current key
+    int plaintext = 0;    // plaintext tokens left as they are because no key is configured
+};
+
 struct job_filter
 {
     std::optional<std::string> sf_patient_id;
@@ -82,6 +101,10 @@ class repository
 {
 public:
     explicit repository(store::database& db);
+
+    // With a cipher, refresh tokens are written encrypted under its current key, and stored
+    // tokens are decrypted with its current or previous key. A null cipher keeps plaintext.
+    repository(store::database& db, std::shared_ptr<const token_cipher> cipher);
 
     // Adds a consented patient, due at once. Returns the new internal key. Throws
     // std::invalid_argument if the Salesforce id is already registered.
@@ -103,8 +126,15 @@ public:
     // New or InProgress.
     std::vector<patient_record> due_patients(const std::string& now, int limit);
 
-    // The stored refresh token, read just before a refresh.
+    // The stored refresh token, read just before a refresh and decrypted when it was stored
+    // encrypted. Throws token_cipher_error when it is encrypted and no configured key opens it.
     std::optional<std::string> refresh_token(std::int64_t key);
+    // Encrypts every plaintext token and re-encrypts every token of the previous key with
+    // the cipher's current key, in one transaction, then overwrites the freed plaintext
+    // (secure_delete) and truncates the WAL. Without a cipher it only counts plaintext tokens.
+    // Throws token_cipher_error when a token is encrypted under an unknown key, or when tokens
+    // are encrypted and no cipher is configured.
+    token_protection_report protect_refresh_tokens();
     // Records that a refresh is about to be sent with the stored token (committed first).
     void mark_refresh_in_flight(std::int64_t key);
     // Stores the rotated token and clears the in-flight mark, in one transaction.
@@ -143,8 +173,25 @@ public:
         bool paused
     );
 
+    // Returns the Health Cloud Practitioner id stored for the NPI, or nullopt.
+    std::optional<std::string> practitioner_id(const std::string& npi);
+    // Stores (or replaces) the Health Cloud Practitioner id of the NPI.
+    void remember_practitioner(
+        const std::string& npi, const std::string& practitioner_id, const std::string& now
+    );
+    // Removes the NPI's stored id, after Health Cloud stopped resolving it.
+    void forget_practitioner(const std::string& npi);
+
+    // Returns the stored Salesforce write pause, or nullopt when none was recorded.
+    std::optional<salesforce_pause_record> salesforce_pause();
+    // Records a pause of Salesforce writes until `paused_until`, replacing an earlier one.
+    void set_salesforce_pause(const salesforce_pause_record& pause);
+    // Removes the stored pause.
+    void clear_salesforce_pause();
+
 private:
     store::database& db_;
+    std::shared_ptr<const token_cipher> cipher_;
 };
 
 }  // namespace bbsync

@@ -6,13 +6,18 @@
 #include <boost/json/object.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <memory>
 #include <random>
+#include <span>
 
 #include "coro/task_group.hpp"
 #include "daemon/api/metrics.hpp"
 #include "daemon/common/job_id.hpp"
 #include "daemon/common/text.hpp"
+#include "daemon/datacloud/claim_data_step.hpp"
 #include "daemon/mapping/eob_mapper.hpp"
+#include "daemon/mapping/resource_subset.hpp"
 #include "daemon/payer/payer_client.hpp"
 #include "daemon/payer/token_manager.hpp"
 #include "daemon/salesforce/salesforce_client.hpp"
@@ -35,6 +40,37 @@ constexpr int max_linked_pages = 10000;
 
 // Health Cloud accepts at most 30 entries per batch bundle.
 constexpr std::size_t max_bundle_entries = 30;
+
+// EOBs with entries that failed only because of a dependency (424) kept per job for one resend
+// once the dependency is confirmed. Beyond this the entries stay failed until the next job.
+constexpr std::size_t max_deferred_eobs = 200;
+
+// Practitioner searches by NPI per job; beyond this unknown Practitioners are sent as
+// conditional creates without a search first.
+constexpr int max_practitioner_searches = 500;
+
+constexpr const char* npi_system = "http://hl7.org/fhir/sid/us-npi";
+
+// Payer reads of Practitioners and Organizations named by literal reference, per job. A CARIN
+// EOB names a handful; this bounds a job whose EOBs name a new one each.
+constexpr int max_referenced_reads = 500;
+
+bool is_success(unsigned status) { return status >= 200 && status < 300; }
+
+// Returns the id in a location such as "Practitioner/abc/_history/1", or "" when the location
+// does not name a resource of `type`.
+std::string location_id(const std::string& location, std::string_view type)
+{
+    const std::string prefix = std::string(type) + "/";
+    const auto at = location.find(prefix);
+    if (at == std::string::npos || (at != 0 && location[at - 1] != '/'))
+    {
+        return {};
+    }
+    const auto start = at + prefix.size();
+    const auto end = location.find('/', start);
+    return location.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
 
 // A Retry-After longer than this is not waited for inside the job: the job ends and the
 // patient becomes due again after that time.
@@ -161,10 +197,21 @@ public:
                 (patient_.watermark ? ", incremental" : ", full") + ")"
         );
         started_ = std::chrono::steady_clock::now();
+        if (claim_data_ingestion_)
+        {
+            start_claim_data();
+        }
     }
 
     coro::awaitable<void> run()
     {
+        // Step 0: while Salesforce writes are paused nothing fetched could be stored.
+        if (auto paused = pause_failure())
+        {
+            fatal_ = std::move(*paused);
+            co_return;
+        }
+
         // Step 1: an access token, refreshed if needed, unless the caller gave one.
         if (!given_token_)
         {
@@ -197,6 +244,10 @@ public:
         }
         const auto* coverages = bundle_entries(*coverage);
         coverage_count_ = coverages ? static_cast<std::int64_t>(coverages->size()) : 0;
+        if (claim_data_ && coverages != nullptr)
+        {
+            co_await claim_data_->send_coverage_page(*coverages);
+        }
 
         // Step 3: the EOBs updated since the watermark, page by page.
         const auto first_target =
@@ -223,6 +274,9 @@ public:
         {
             fetch_complete_ = true;
         }
+
+        // Step 4: entries whose dependency was confirmed by a later page get their one resend.
+        co_await resend_deferred(true);
     }
 
     void fail(failure error)
@@ -306,13 +360,7 @@ public:
         }
         result.next_sync_at = store::to_iso(now + delay);
         result.summary = summary(result, confirmed);
-        result.claim_data_status = "New";
-        result.claim_data_summary =
-            claim_data_ingestion_ ? claim_data_requested_summary : claim_data_off_summary;
-        if (claim_data_ingestion_)
-        {
-            result.summary += "\nClaim data ingestion was requested but is not available yet.";
-        }
+        finish_claim_data(result);
 
         services_.repo.finish_job(result, store::to_iso(now));
         if (services_.metrics != nullptr)
@@ -364,11 +412,7 @@ private:
                 }
                 token = std::move(*managed);
             }
-            const auto sent_at = std::chrono::steady_clock::now();
             auto body = co_await services_.payer.get(target, token);
-            record_request(
-                settings_.payer.host, body ? std::string("200") : status_label(body.error()), sent_at
-            );
             if (body)
             {
                 co_return body;
@@ -396,31 +440,28 @@ private:
         }
     }
 
-    // The HTTP status of a failed request for metrics, or "error" when no response arrived.
-    static std::string status_label(const failure& error)
+    // Claim-data step: the job's EOBs and Coverage go to Data Cloud page by page, beside the
+    // Health Cloud writes. Its outcome sets only claim_data_status and claim_data_summary; the
+    // Health Cloud status and the watermark do not depend on it.
+    void start_claim_data()
     {
-        if (error.error_class == payer_errors::unauthorized)
-        {
-            return "401";
-        }
-        const auto at = error.error_class.rfind("http_");
-        if (at != std::string::npos && error.error_class.size() == at + 8)
-        {
-            return error.error_class.substr(at + 5);
-        }
-        return "error";
+        mapping::mapping_context context{patient_.sf_patient_id, settings_.claim_coverage_payor};
+        context.fallback_last_updated = start_time_;
+        claim_data_.emplace(
+            services_.datacloud, settings_.claim_data_source_api, std::move(context), tag_, services_.metrics
+        );
     }
 
-    void record_request(
-        const std::string& host, const std::string& status, std::chrono::steady_clock::time_point sent_at
-    )
+    void finish_claim_data(job_result& result) const
     {
-        if (services_.metrics == nullptr)
+        if (!claim_data_)
         {
+            result.claim_data_status = "New";
+            result.claim_data_summary = claim_data_off_summary;
             return;
         }
-        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - sent_at;
-        services_.metrics->record_http_request(host, status, elapsed.count());
+        result.claim_data_status = claim_data_->status(fetch_complete_);
+        result.claim_data_summary = claim_data_->summary(fetch_complete_);
     }
 
     void count_retry()
@@ -513,9 +554,18 @@ private:
         {
             co_return;
         }
+        if (claim_data_)
+        {
+            co_await claim_data_->send_eob_page(*entries);
+        }
+
+        // Read the Practitioners and Organizations the page names by literal reference (CARIN
+        // payers), once per job.
+        co_await read_referenced_resources(*entries);
 
         // Map every new EOB of the page; repeated ids (pages shifted by a data load) are skipped.
         mapping::mapping_context context{patient_.sf_patient_id, settings_.claim_coverage_payor};
+        context.referenced_resources = &referenced_;
         std::vector<mapping::eob_mapping> mapped;
         std::vector<std::size_t> state_index;
         for (const auto& entry : *entries)
@@ -550,80 +600,565 @@ private:
             state_index.push_back(eobs_.size() - 1);
             mapped.push_back(std::move(*result));
         }
+        // The mapped resources are all the writes need: free the parsed page before they wait on
+        // Health Cloud.
+        entries = nullptr;
+        page = json::value();
+        if (services_.on_eobs_fetched)
+        {
+            services_.on_eobs_fetched(static_cast<std::int64_t>(mapped.size()));
+        }
         if (mapped.empty())
         {
             co_return;
         }
 
+        // Reference Practitioners that Health Cloud already stores by their id.
+        auto substituted = co_await substitute_known_practitioners(mapped);
+
         // Send the batches; a resource counts as written once, whichever bundle confirmed it.
-        std::vector<std::vector<int>> resource_status(mapped.size());
+        std::vector<std::vector<batch_entry_result>> results(mapped.size());
         for (std::size_t i = 0; i < mapped.size(); ++i)
         {
-            resource_status[i].assign(mapped[i].resources.size(), 0);
+            results[i].assign(mapped[i].resources.size(), batch_entry_result{});
         }
-        for (auto& batch : mapping::build_batches(mapped, max_bundle_entries))
+        co_await send_resources(mapped, results);
+
+        // Count per resource type and decide each EOB. EOBs with dependency failures (424)
+        // wait for one resend.
+        std::set<std::string> counted;
+        for (std::size_t i = 0; i < mapped.size(); ++i)
+        {
+            const bool confirmed = count_resources(mapped[i], results[i], counted);
+            eobs_[state_index[i]].confirmed = confirmed;
+            if (!confirmed)
+            {
+                forget_stale_practitioners(results[i], substituted[i]);
+            }
+            const bool has_424 = std::any_of(results[i].begin(), results[i].end(), [](const auto& result) {
+                return result.status == 424;
+            });
+            if (has_424 && deferred_.size() < max_deferred_eobs)
+            {
+                defer(state_index[i], std::move(mapped[i]), std::move(results[i]));
+            }
+        }
+        co_await resend_deferred(false);
+    }
+
+    // Reads every literal Practitioner or Organization reference of the page's EOBs (careTeam
+    // providers and the EOB provider) that the job has not read yet, at most
+    // max_referenced_reads per job. A failed read is recorded and the mapper then skips that
+    // reference, as it would without the read.
+    coro::awaitable<void> read_referenced_resources(const json::array& entries)
+    {
+        std::set<std::string> wanted;
+        for (const auto& entry : entries)
+        {
+            const auto* object = entry.if_object();
+            const auto* resource = object ? object->if_contains("resource") : nullptr;
+            const auto* eob = resource ? resource->if_object() : nullptr;
+            if (eob == nullptr)
+            {
+                continue;
+            }
+            collect_reference(eob->if_contains("provider"), wanted);
+            const auto* care_team = eob->if_contains("careTeam");
+            if (care_team != nullptr && care_team->is_array())
+            {
+                for (const auto& member : care_team->get_array())
+                {
+                    const auto* fields = member.if_object();
+                    collect_reference(fields ? fields->if_contains("provider") : nullptr, wanted);
+                }
+            }
+        }
+
+        for (const auto& reference : wanted)
+        {
+            // Each reference is read once per job, even when pages arrive in parallel.
+            if (fatal_ || !requested_references_.insert(reference).second)
+            {
+                continue;
+            }
+            if (referenced_reads_ >= max_referenced_reads)
+            {
+                ++skipped_["referenced resource not read because the job reached its read limit"];
+                continue;
+            }
+            ++referenced_reads_;
+            auto body = co_await get_json(settings_.payer_fhir_path + "/" + reference);
+            const auto* object = body ? body->if_object() : nullptr;
+            const auto slash = reference.find('/');
+            const auto* type = object ? object->if_contains("resourceType") : nullptr;
+            if (object == nullptr || type == nullptr || !type->is_string() ||
+                type->get_string() != std::string_view(reference).substr(0, slash))
+            {
+                ++skipped_["referenced resource that could not be read"];
+                continue;
+            }
+            referenced_.emplace(reference, *object);
+        }
+    }
+
+    // Adds `value.reference` to `wanted` when it is "Practitioner/<id>" or "Organization/<id>"
+    // with a FHIR id.
+    static void collect_reference(const json::value* value, std::set<std::string>& wanted)
+    {
+        const auto* fields = value ? value->if_object() : nullptr;
+        const auto* reference = fields ? fields->if_contains("reference") : nullptr;
+        if (reference == nullptr || !reference->is_string())
+        {
+            return;
+        }
+        const std::string_view text = reference->get_string();
+        const auto slash = text.find('/');
+        if (slash == std::string_view::npos)
+        {
+            return;
+        }
+        const auto type = text.substr(0, slash);
+        const auto id = text.substr(slash + 1);
+        const bool id_ok = !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.';
+        });
+        if ((type == "Practitioner" || type == "Organization") && id_ok)
+        {
+            wanted.emplace(text);
+        }
+    }
+
+    // Sends every resource of `eobs` in batch bundles and merges each entry's result into
+    // `results`: a success replaces an earlier failure, and the first failure is kept.
+    coro::awaitable<void> send_resources(
+        std::span<const mapping::eob_mapping> eobs, std::vector<std::vector<batch_entry_result>>& results
+    )
+    {
+        for (auto& batch : mapping::build_batches(eobs, max_bundle_entries))
         {
             auto outcome = co_await send_bundle(batch.bundle);
             for (std::size_t i = 0; i < batch.entries.size(); ++i)
             {
                 const auto& ref = batch.entries[i];
-                const unsigned status = outcome ? (*outcome)[i] : 0;
-                auto& current = resource_status[ref.eob_index][ref.resource_index];
-                if (status >= 200 && status < 300)
+                auto& current = results[ref.eob_index][ref.resource_index];
+                if (!outcome)
                 {
-                    current = current == 0 || current >= 300 ? static_cast<int>(status) : current;
+                    // 1 marks "sent, but no per-entry status came back".
+                    if (current.status == 0)
+                    {
+                        current.status = 1;
+                    }
+                    continue;
                 }
-                else if (current == 0)
+                const auto& answer = (*outcome)[i];
+                const auto& resource = eobs[ref.eob_index].resources[ref.resource_index];
+                if (is_success(answer.status))
                 {
-                    current = outcome ? static_cast<int>(status) : 1;
+                    if (!is_success(current.status))
+                    {
+                        current = answer;
+                    }
+                    learn_practitioner(resource, answer);
+                    if (awaited_urls_.contains(resource.full_url))
+                    {
+                        confirmed_urls_.insert(resource.full_url);
+                    }
+                }
+                else if (current.status == 0 || current.status == 1)
+                {
+                    current = answer;
                 }
             }
         }
 
-        // Count per resource type and decide each EOB.
-        for (std::size_t i = 0; i < mapped.size(); ++i)
+        // build_batches sends a resource that several EOBs share (a Practitioner) once per
+        // bundle, so the copies that were not sent take the result of the one that was.
+        std::map<std::string, batch_entry_result> by_full_url;
+        for (std::size_t e = 0; e < eobs.size(); ++e)
         {
-            bool confirmed = true;
-            for (std::size_t r = 0; r < mapped[i].resources.size(); ++r)
+            for (std::size_t r = 0; r < eobs[e].resources.size(); ++r)
             {
-                const int status = resource_status[i][r];
-                auto& counts = writes_[mapped[i].resources[r].resource_type];
-                if (status == 201)
+                const auto& result = results[e][r];
+                if (result.status == 0)
                 {
-                    ++counts.created;
+                    continue;
                 }
-                else if (status >= 200 && status < 300)
+                auto [slot, inserted] = by_full_url.try_emplace(eobs[e].resources[r].full_url, result);
+                if (!inserted && !is_success(slot->second.status) && is_success(result.status))
                 {
-                    ++counts.existing;
-                }
-                else if (status != 0)
-                {
-                    ++counts.failed;
-                    confirmed = false;
-                    if (status != 1)
-                    {
-                        ++entry_failures_[status];
-                    }
+                    slot->second = result;
                 }
             }
-            eobs_[state_index[i]].confirmed = confirmed;
+        }
+        for (std::size_t e = 0; e < eobs.size(); ++e)
+        {
+            for (std::size_t r = 0; r < eobs[e].resources.size(); ++r)
+            {
+                const auto found = by_full_url.find(eobs[e].resources[r].full_url);
+                if (results[e][r].status == 0 && found != by_full_url.end())
+                {
+                    results[e][r] = found->second;
+                }
+            }
         }
     }
 
-    coro::awaitable<outcome<batch_outcome>> send_bundle(const json::object& bundle)
+    // Adds the EOB's resource results to the per-type counts, once per full_url in `counted`.
+    // Returns whether every resource of the EOB was confirmed.
+    bool count_resources(
+        const mapping::eob_mapping& eob,
+        const std::vector<batch_entry_result>& results,
+        std::set<std::string>& counted
+    )
+    {
+        bool confirmed = true;
+        for (std::size_t r = 0; r < eob.resources.size(); ++r)
+        {
+            const auto& result = results[r];
+            if (!counted.insert(eob.resources[r].full_url).second)
+            {
+                confirmed = confirmed && is_success(result.status);
+                continue;
+            }
+            auto& counts = writes_[eob.resources[r].resource_type];
+            if (result.status == 201)
+            {
+                ++counts.created;
+            }
+            else if (is_success(result.status))
+            {
+                ++counts.existing;
+            }
+            else if (result.status != 0)
+            {
+                ++counts.failed;
+                confirmed = false;
+                if (result.status != 1)
+                {
+                    ++entry_failures_[{result.status, result.issue_code}];
+                }
+            }
+            else
+            {
+                // No bundle carried it, so nothing confirms it.
+                confirmed = false;
+            }
+        }
+        return confirmed;
+    }
+
+    // One EOB whose 424 entries wait for their dependencies.
+    struct deferred_eob
+    {
+        std::size_t state_index = 0;
+        mapping::eob_mapping mapping;
+        std::vector<batch_entry_result> results;
+        // Whether resource i was resent already (each entry is resent at most once).
+        std::vector<bool> resent;
+    };
+
+    void defer(std::size_t state_index, mapping::eob_mapping mapping, std::vector<batch_entry_result> results)
+    {
+        auto pointer = std::make_shared<deferred_eob>();
+        auto& deferred = *pointer;
+        deferred.state_index = state_index;
+        deferred.resent.assign(mapping.resources.size(), false);
+        for (std::size_t r = 0; r < mapping.resources.size(); ++r)
+        {
+            if (results[r].status != 424)
+            {
+                continue;
+            }
+            for (const std::size_t dependency : mapping::dependencies_of(mapping, r))
+            {
+                if (!is_success(results[dependency].status))
+                {
+                    awaited_urls_.insert(mapping.resources[dependency].full_url);
+                }
+            }
+        }
+        deferred.mapping = std::move(mapping);
+        deferred.results = std::move(results);
+        deferred_.push_back(std::move(pointer));
+    }
+
+    // Returns whether every dependency of resource `index` is confirmed, in this EOB or by
+    // another request of the job.
+    bool dependencies_confirmed(const deferred_eob& deferred, std::size_t index) const
+    {
+        for (const std::size_t dependency : mapping::dependencies_of(deferred.mapping, index))
+        {
+            if (!is_success(deferred.results[dependency].status) &&
+                !confirmed_urls_.contains(deferred.mapping.resources[dependency].full_url))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Resends, once, every 424 entry whose dependencies are now confirmed, together with those
+    // dependencies (conditional creates, so a confirmed root is matched, not duplicated). With
+    // `last` set, EOBs still waiting are dropped: their entries stay failed.
+    coro::awaitable<void> resend_deferred(bool last)
+    {
+        std::vector<mapping::eob_mapping> subsets;
+        std::vector<std::vector<std::size_t>> original_indices;
+        // Shared owners, because other pages of the job add and remove entries meanwhile.
+        std::vector<std::shared_ptr<deferred_eob>> owners;
+        for (const auto& pointer : deferred_)
+        {
+            if (fatal_)
+            {
+                break;
+            }
+            auto& deferred = *pointer;
+            std::vector<std::size_t> wanted;
+            for (std::size_t r = 0; r < deferred.mapping.resources.size(); ++r)
+            {
+                if (deferred.results[r].status == 424 && !deferred.resent[r] &&
+                    dependencies_confirmed(deferred, r))
+                {
+                    wanted.push_back(r);
+                    deferred.resent[r] = true;
+                }
+            }
+            if (wanted.empty())
+            {
+                continue;
+            }
+            std::vector<std::size_t> indices;
+            subsets.push_back(mapping::subset_with_dependencies(deferred.mapping, wanted, indices));
+            original_indices.push_back(std::move(indices));
+            owners.push_back(pointer);
+            resent_ += static_cast<std::int64_t>(wanted.size());
+        }
+
+        if (!subsets.empty())
+        {
+            std::vector<std::vector<batch_entry_result>> results(subsets.size());
+            for (std::size_t i = 0; i < subsets.size(); ++i)
+            {
+                results[i].assign(subsets[i].resources.size(), batch_entry_result{});
+            }
+            co_await send_resources(subsets, results);
+            for (std::size_t i = 0; i < subsets.size(); ++i)
+            {
+                apply_resend(*owners[i], subsets[i], original_indices[i], results[i]);
+            }
+        }
+
+        // EOBs with nothing left to resend leave the list.
+        std::erase_if(deferred_, [last](const std::shared_ptr<deferred_eob>& pointer) {
+            if (last)
+            {
+                return true;
+            }
+            const auto& deferred = *pointer;
+            for (std::size_t r = 0; r < deferred.results.size(); ++r)
+            {
+                if (deferred.results[r].status == 424 && !deferred.resent[r])
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
+        if (deferred_.empty())
+        {
+            awaited_urls_.clear();
+            confirmed_urls_.clear();
+        }
+    }
+
+    // Moves the counts of resent entries that succeeded from failed to written, and confirms
+    // the EOB when nothing of it is left failed.
+    void apply_resend(
+        deferred_eob& deferred,
+        const mapping::eob_mapping& subset,
+        const std::vector<std::size_t>& original_indices,
+        const std::vector<batch_entry_result>& results
+    )
+    {
+        for (std::size_t k = 0; k < subset.resources.size(); ++k)
+        {
+            const std::size_t r = original_indices[k];
+            auto& current = deferred.results[r];
+            if (is_success(current.status) || !is_success(results[k].status))
+            {
+                continue;
+            }
+            auto& counts = writes_[subset.resources[k].resource_type];
+            --counts.failed;
+            ++(results[k].status == 201 ? counts.created : counts.existing);
+            if (current.status != 1 && current.status != 0)
+            {
+                const auto key = std::make_pair(current.status, current.issue_code);
+                if (--entry_failures_[key] <= 0)
+                {
+                    entry_failures_.erase(key);
+                }
+            }
+            current = results[k];
+            ++resent_confirmed_;
+        }
+        const bool confirmed =
+            std::all_of(deferred.results.begin(), deferred.results.end(), [](const auto& result) {
+                return is_success(result.status);
+            });
+        eobs_[deferred.state_index].confirmed = confirmed;
+    }
+
+    // Replaces the page's Practitioners whose Health Cloud id is known (cache or search) by
+    // literal references. Returns, per EOB, the NPIs that were replaced.
+    coro::awaitable<std::vector<std::vector<std::string>>> substitute_known_practitioners(
+        std::vector<mapping::eob_mapping>& mapped
+    )
+    {
+        std::vector<std::vector<std::string>> substituted(mapped.size());
+        std::map<std::string, std::string> reference_by_full_url;
+        std::map<std::string, std::string> npi_by_full_url;
+        for (const auto& eob : mapped)
+        {
+            for (const auto& resource : eob.resources)
+            {
+                if (resource.resource_type != "Practitioner" || resource.identifier_system != npi_system ||
+                    npi_by_full_url.contains(resource.full_url))
+                {
+                    continue;
+                }
+                npi_by_full_url[resource.full_url] = resource.identifier_value;
+                if (auto id = co_await practitioner_id(resource.identifier_value))
+                {
+                    reference_by_full_url[resource.full_url] = "Practitioner/" + *id;
+                }
+            }
+        }
+        if (reference_by_full_url.empty())
+        {
+            co_return substituted;
+        }
+        for (std::size_t i = 0; i < mapped.size(); ++i)
+        {
+            for (const auto& resource : mapped[i].resources)
+            {
+                if (reference_by_full_url.contains(resource.full_url))
+                {
+                    substituted[i].push_back(npi_by_full_url[resource.full_url]);
+                }
+            }
+            practitioners_referenced_ += static_cast<std::int64_t>(
+                mapping::substitute_known_resources(mapped[i], reference_by_full_url)
+            );
+        }
+        co_return substituted;
+    }
+
+    // Returns the Health Cloud id of the Practitioner with this NPI from the job's memory, the
+    // database or a search, or nullopt when it is unknown.
+    coro::awaitable<std::optional<std::string>> practitioner_id(const std::string& npi)
+    {
+        if (auto known = known_practitioners_.find(npi); known != known_practitioners_.end())
+        {
+            co_return known->second;
+        }
+        if (auto stored = services_.repo.practitioner_id(npi))
+        {
+            known_practitioners_[npi] = *stored;
+            co_return stored;
+        }
+        if (searched_npis_.contains(npi) || practitioner_searches_ >= max_practitioner_searches)
+        {
+            co_return std::nullopt;
+        }
+        searched_npis_.insert(npi);
+        ++practitioner_searches_;
+        const std::string system = npi_system;
+        auto found = co_await services_.salesforce.find_practitioner(system, npi);
+        if (!found)
+        {
+            // The conditional create still prevents a duplicate, so the job goes on without.
+            log::notice("job", tag_ + ": Practitioner search failed with " + found.error().error_class);
+            co_return std::nullopt;
+        }
+        if (*found)
+        {
+            known_practitioners_[npi] = **found;
+            services_.repo.remember_practitioner(npi, **found, store::utc_now_iso());
+        }
+        co_return *found;
+    }
+
+    // Stores the id of a Practitioner that a bundle created or matched.
+    void learn_practitioner(const mapping::mapped_resource& resource, const batch_entry_result& answer)
+    {
+        if (resource.resource_type != "Practitioner" || resource.identifier_system != npi_system)
+        {
+            return;
+        }
+        const auto id = location_id(answer.location, "Practitioner");
+        if (id.empty() || known_practitioners_.contains(resource.identifier_value))
+        {
+            return;
+        }
+        known_practitioners_[resource.identifier_value] = id;
+        services_.repo.remember_practitioner(resource.identifier_value, id, store::utc_now_iso());
+    }
+
+    // Drops stored Practitioner ids of an EOB whose entries were rejected (not for a
+    // dependency): Health Cloud may no longer store them, and the next job then creates or
+    // finds them again.
+    void forget_stale_practitioners(
+        const std::vector<batch_entry_result>& results, const std::vector<std::string>& npis
+    )
+    {
+        const bool rejected = std::any_of(results.begin(), results.end(), [](const auto& result) {
+            return result.status >= 400 && result.status < 500 && result.status != 424;
+        });
+        if (!rejected)
+        {
+            return;
+        }
+        for (const auto& npi : npis)
+        {
+            known_practitioners_.erase(npi);
+            services_.repo.forget_practitioner(npi);
+        }
+    }
+
+    // The failure that stops a job while Salesforce writes are paused, or nullopt.
+    std::optional<failure> pause_failure() const
+    {
+        const auto until = services_.salesforce.writes_paused_until();
+        if (!until)
+        {
+            return std::nullopt;
+        }
+        failure paused{
+            salesforce_paused_class,
+            "Salesforce writes are paused until " + store::to_iso(*until) + " (" +
+                services_.salesforce.pause_reason() + "); the patient is due again after that",
+            true};
+        paused.retry_after =
+            std::chrono::ceil<std::chrono::seconds>(*until - std::chrono::system_clock::now());
+        return paused;
+    }
+
+    coro::awaitable<outcome<batch_entries>> send_bundle(const json::object& bundle)
     {
         for (int attempt = 0;; ++attempt)
         {
-            const auto sent_at = std::chrono::steady_clock::now();
             auto outcome = co_await services_.salesforce.send_bundle(bundle);
-            record_request(
-                settings_.bundle.host, outcome ? std::string("200") : status_label(outcome.error()), sent_at
-            );
             const auto delay = outcome ? std::nullopt : retry_delay(outcome.error(), attempt);
             if (!delay)
             {
                 if (!outcome)
                 {
+                    // A request limit stops the job, because Salesforce would reject every further bundle.
+                    if (auto paused = pause_failure())
+                    {
+                        fail(std::move(*paused));
+                    }
                     log::warning("job", tag_ + ": batch bundle failed: " + outcome.error().message);
                     if (first_write_error_.empty())
                     {
@@ -655,9 +1190,23 @@ private:
                     std::to_string(counts.existing) + " already present, " + std::to_string(counts.failed) +
                     " failed";
         }
-        for (const auto& [status, count] : entry_failures_)
+        for (const auto& [key, count] : entry_failures_)
         {
-            text += "\nEntries answered HTTP " + std::to_string(status) + ": " + std::to_string(count);
+            const auto& [status, issue_code] = key;
+            text += "\nEntries answered HTTP " + std::to_string(status) +
+                    (issue_code.empty() ? std::string() : " (" + issue_code + ")") + ": " +
+                    std::to_string(count);
+        }
+        if (resent_ > 0)
+        {
+            text += "\nResent " + std::to_string(resent_) + (resent_ == 1 ? " entry" : " entries") +
+                    " after their dependency was confirmed; " + std::to_string(resent_confirmed_) +
+                    " confirmed.";
+        }
+        if (practitioners_referenced_ > 0)
+        {
+            text += "\nReferenced " + plural(practitioners_referenced_, "Practitioner") +
+                    " already in Health Cloud by id.";
         }
         for (const auto& [reason, count] : skipped_)
         {
@@ -689,6 +1238,7 @@ private:
     bool recorded_ = false;
     std::optional<std::string> given_token_;
     bool claim_data_ingestion_ = false;
+    std::optional<claim_data_step> claim_data_;
 
     std::optional<failure> fatal_;
     std::string first_write_error_;
@@ -699,7 +1249,23 @@ private:
     std::set<std::string> seen_ids_;
     std::vector<eob_write_state> eobs_;
     std::map<std::string, write_counts> writes_;
-    std::map<unsigned, std::int64_t> entry_failures_;
+    std::map<std::pair<unsigned, std::string>, std::int64_t> entry_failures_;
+    std::vector<std::shared_ptr<deferred_eob>> deferred_;
+    // Dependencies that deferred entries wait for, and those a later request confirmed.
+    std::set<std::string> awaited_urls_;
+    std::set<std::string> confirmed_urls_;
+    std::int64_t resent_ = 0;
+    std::int64_t resent_confirmed_ = 0;
+    // Practitioner ids by NPI known in this job, and NPIs searched without a match.
+    std::map<std::string, std::string> known_practitioners_;
+    std::set<std::string> searched_npis_;
+    int practitioner_searches_ = 0;
+    std::int64_t practitioners_referenced_ = 0;
+    // Payer resources named by literal reference, read once per job, and every reference
+    // requested so far.
+    std::map<std::string, json::object, std::less<>> referenced_;
+    std::set<std::string> requested_references_;
+    int referenced_reads_ = 0;
     std::map<std::string, std::int64_t> skipped_;
 };
 

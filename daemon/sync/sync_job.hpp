@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,6 +19,7 @@
 namespace bbsync {
 
 struct config;
+class datacloud_client;
 class payer_client;
 class salesforce_client;
 class token_manager;
@@ -36,6 +38,11 @@ struct sync_services
     token_manager& tokens;
     // Request and job counters; null when nothing collects them.
     api::metrics* metrics = nullptr;
+    // The Data Cloud Ingestion API client; null when none is set up, and then jobs with claim
+    // data ingestion on record their claim data as Failed with class datacloud.not_configured.
+    datacloud_client* datacloud = nullptr;
+    // Called with the number of EOBs of each page as it is processed; empty for none.
+    std::function<void(std::int64_t)> on_eobs_fetched;
 };
 
 // Options of one job: its trigger and the choices of the caller that started it.
@@ -52,10 +59,8 @@ struct job_options
     std::optional<bool> claim_data_ingestion;
 };
 
-// Claim data summaries of a job; Data Cloud ingestion is not implemented yet.
+// Claim data summary of a job with claim data ingestion off; its claim data status stays New.
 inline constexpr const char* claim_data_off_summary = "Claim data ingestion is off for this job.";
-inline constexpr const char* claim_data_requested_summary =
-    "Claim data ingestion was requested for this job but is not available yet; no claim records were sent.";
 
 // One EOB's state after its writes, enough to place the watermark.
 struct eob_write_state

@@ -381,7 +381,7 @@ TEST_CASE("expired Health Cloud session is renewed once", "[integration][faults]
 TEST_CASE("rejected bundle entry leaves the job partial", "[integration][faults]")
 {
     fault_fleet fleet;
-    const std::string spec = "healthcloud:/bundle/fhir-r4/v1:first=1:entry_400";
+    const std::string spec = "healthcloud:/bundle/fhir-r4/v1/Bundle:first=1:entry_400";
     fleet.set_faults({spec});
     CHECK(fleet.sync_once() == 0);
 

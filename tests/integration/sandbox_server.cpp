@@ -83,7 +83,9 @@ void write_private_file(const fs::path& path, const std::string& text)
     fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 }
 
-sandbox_server::sandbox_server(const fs::path& root, int patients, int eobs_per_patient, int seed)
+sandbox_server::sandbox_server(
+    const fs::path& root, int patients, int eobs_per_patient, int seed, std::vector<std::string> extra
+)
     : root_(root), state_dir_(root / "sandbox")
 {
     process_spec spec;
@@ -98,6 +100,7 @@ sandbox_server::sandbox_server(const fs::path& root, int patients, int eobs_per_
         "--seed",
         std::to_string(seed),
     };
+    spec.arguments.insert(spec.arguments.end(), extra.begin(), extra.end());
     spec.stderr_path = root_ / "sandbox.log";
     pid_ = start_process(spec);
 

@@ -30,7 +30,14 @@ public:
     // Starts `bbsync-sandbox --state-dir ROOT/sandbox --patients P --eobs-per-patient E
     // --seed S` with its standard error in ROOT/sandbox.log, and waits up to 20 s for
     // sandbox.json. Throws std::runtime_error when the sandbox exits or is not ready in time.
-    sandbox_server(const std::filesystem::path& root, int patients, int eobs_per_patient, int seed = 1);
+    // `extra` is appended to the command line, e.g. {"--mode", "carin"}.
+    sandbox_server(
+        const std::filesystem::path& root,
+        int patients,
+        int eobs_per_patient,
+        int seed = 1,
+        std::vector<std::string> extra = {}
+    );
     ~sandbox_server();
     sandbox_server(const sandbox_server&) = delete;
     sandbox_server& operator=(const sandbox_server&) = delete;
