@@ -2,8 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+
 namespace bbsync::store {
 namespace {
+
+std::atomic<storage_failure_handler> installed_handler{nullptr};
 
 class sqlite_error_category final : public std::error_category
 {
@@ -47,6 +51,32 @@ error::error(int extended_code, std::string message, std::string sql)
       sql_(std::move(sql)), what_(describe(extended_code, sqlite_message_, sql_))
 {}
 
+bool is_storage_failure(int extended_code) noexcept
+{
+    switch (extended_code & 0xff)
+    {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return true;
+    default: return false;
+    }
+}
+
+storage_failure_handler set_storage_failure_handler(storage_failure_handler handler) noexcept
+{
+    return installed_handler.exchange(handler);
+}
+
+void report_if_storage_failure(const error& failure) noexcept
+{
+    if (const auto handler = installed_handler.load();
+        handler != nullptr && is_storage_failure(failure.extended_code()))
+    {
+        handler(failure);
+    }
+}
+
 void throw_sqlite_error(sqlite3* connection, int result_code, std::string_view sql)
 {
     int code = result_code;
@@ -56,7 +86,9 @@ void throw_sqlite_error(sqlite3* connection, int result_code, std::string_view s
         code = sqlite3_extended_errcode(connection);
         message = sqlite3_errmsg(connection);
     }
-    throw error(code, std::move(message), std::string(sql));
+    error failure(code, std::move(message), std::string(sql));
+    report_if_storage_failure(failure);
+    throw failure;
 }
 
 }  // namespace bbsync::store

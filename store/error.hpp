@@ -50,6 +50,20 @@ private:
     std::string what_;
 };
 
+// Returns true for failures after which the database file can no longer be trusted to hold what
+// was committed: I/O errors (a failed fsync among them), a full disk, corruption. Does not throw.
+bool is_storage_failure(int extended_code) noexcept;
+
+// Called with every storage failure just before it is thrown, so that a process can stop at once
+// instead of carrying on with state it cannot persist. Null (the default) only throws.
+using storage_failure_handler = void (*)(const error&) noexcept;
+
+// Installs the handler for the whole process and returns the previous one. Does not throw.
+storage_failure_handler set_storage_failure_handler(storage_failure_handler handler) noexcept;
+
+// Calls the installed handler when `failure` is a storage failure. Does not throw.
+void report_if_storage_failure(const error& failure) noexcept;
+
 // Throws error with the extended result code and message of the connection's most recent
 // failure. `result_code` is used when `connection` is null or reports no error. `sql` names the
 // statement that failed and may be empty.

@@ -161,6 +161,7 @@ bool statement::step()
     sqlite3* connection = sqlite3_db_handle(handle_.get());
     error failure(sqlite3_extended_errcode(connection), sqlite3_errmsg(connection), std::string(sql()));
     sqlite3_reset(handle_.get());
+    report_if_storage_failure(failure);
     throw failure;
 }
 

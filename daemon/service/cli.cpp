@@ -26,6 +26,7 @@
 #include "daemon/service/log.hpp"
 #include "daemon/service/service_runner.hpp"
 #include "daemon/sync/sync_engine.hpp"
+#include "store/error.hpp"
 #include "store/migrations.hpp"
 
 namespace asio = boost::asio;
@@ -33,6 +34,21 @@ namespace json = boost::json;
 
 namespace bbsync {
 namespace {
+
+// After a failed write, fsync or a full disk, SQLite cannot say what reached the file, so no
+// later job may be reported on top of it. bbsync stops at once, as databases do on a failed
+// fsync; systemd restarts it, and the restart marks the interrupted jobs Failed from what the
+// file really holds.
+void stop_on_storage_failure(const store::error& failure) noexcept
+{
+    log::error(
+        "store",
+        std::string("the database could not be written (") + failure.what() +
+            "); stopping without further writes; check free space and the disk, then start bbsync again"
+    );
+    std::fflush(stderr);
+    std::_Exit(exit_storage_failure);
+}
 
 constexpr const char* version_text = "bbsync 0.1.0";
 
@@ -52,7 +68,9 @@ Commands:
                        Register a consented patient; the refresh token is read from FILE,
                        or from standard input for '-'.
   patient list         List patients (shows whether a token is stored, never the token).
-  patient remove --sf-id ID
+  patient remove --sf-id ID [--purge-history]
+                       Remove a patient. A patient with job history is kept unless
+                       --purge-history is given, which deletes its jobs as well.
   patient resync --sf-id ID
                        Clear the watermark so the next sync fetches the whole history.
   jobs [--patient ID] [--status STATUS] [--limit N] [--json]
@@ -65,7 +83,8 @@ Options:
   --help               Show this help.
   --version            Show the version.
 
-Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.
+Exit status: 0 success, 1 runtime failure, 2 usage or configuration error,
+74 database could not be written (disk full or I/O error).
 )";
 
 class usage_error : public std::runtime_error
@@ -138,6 +157,7 @@ loaded_config load(const std::string& path)
         sources.credentials_directory = credentials;
     }
     auto loaded = load_config(sources);
+    load_token_cipher(loaded.values);
     log::set_threshold(loaded.values.log_level);
     for (const auto& warning : loaded.warnings)
     {
@@ -190,6 +210,39 @@ void check_runtime_settings(const config& settings)
     }
 }
 
+// Encrypts plaintext refresh tokens and moves tokens of the previous key to the current one.
+// A token key error becomes a configuration error, because only the operator can fix it.
+void protect_stored_tokens(const config& settings, store::database& db)
+{
+    token_protection_report report;
+    try
+    {
+        report = repository(db, settings.refresh_token_cipher).protect_refresh_tokens();
+    }
+    catch (const token_cipher_error& e)
+    {
+        throw config_error(e.what());
+    }
+    if (report.encrypted > 0 || report.reencrypted > 0)
+    {
+        log::notice(
+            "token",
+            "encrypted " + std::to_string(report.encrypted) +
+                " plaintext refresh token(s) and re-encrypted " + std::to_string(report.reencrypted) +
+                " token(s) of the previous key with key id " + settings.refresh_token_cipher->key_id()
+        );
+    }
+    if (report.plaintext > 0)
+    {
+        log::warning(
+            "token",
+            std::to_string(report.plaintext) +
+                " refresh token(s) are stored unencrypted: set tokens.keyFile to a file made with "
+                "openssl rand -hex 32 to encrypt them"
+        );
+    }
+}
+
 store::database open_database(const config& settings)
 {
     auto db = store::database::open(settings.database_path);
@@ -200,7 +253,58 @@ store::database open_database(const config& settings)
             "store", "applied " + std::to_string(applied) + " migration(s) to " + settings.database_path
         );
     }
+    protect_stored_tokens(settings, db);
     return db;
+}
+
+// Opens the database for a command that only reads it. A missing file, or a file without the
+// bbsync schema, is reported instead of created, because a mistyped database.path would
+// otherwise show an empty list. Throws std::runtime_error naming the path and the fix.
+store::database open_existing_database(const config& settings)
+{
+    const auto& path = settings.database_path;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+    {
+        throw std::runtime_error(
+            "database " + path + " not found: check database.path, or create it with bbsync db migrate"
+        );
+    }
+    store::open_options options;
+    options.create = false;
+    auto db = store::database::open(path, options);
+    if (db.user_version() == 0)
+    {
+        throw std::runtime_error(
+            "database " + path +
+            " has no bbsync schema: check database.path, or create it with bbsync db migrate"
+        );
+    }
+    store::migrate(db, store::load_migrations(store::project_migrations()));
+    return db;
+}
+
+// A patient's rows that removing the patient deletes with it.
+struct patient_history
+{
+    std::int64_t jobs = 0;
+    std::int64_t unmirrored_jobs = 0;
+};
+
+patient_history count_history(store::database& db, const std::string& sf_patient_id)
+{
+    auto query = db.prepare(
+        "SELECT count(*), count(o.job_id) FROM sync_jobs j JOIN patients p ON p.patient_key = j.patient_key "
+        "LEFT JOIN mirror_outbox o ON o.job_id = j.job_id WHERE p.sf_patient_id = ?1"
+    );
+    query.bind(1, sf_patient_id);
+    patient_history history;
+    if (query.step())
+    {
+        history.jobs = query.column_int64(0);
+        history.unmirrored_jobs = query.column_int64(1);
+    }
+    return history;
 }
 
 // Maximum refresh token length accepted, in bytes. Real tokens are a few dozen characters.
@@ -303,7 +407,7 @@ int command_patient(const std::string& config_path, std::vector<std::string> arg
                                       : static_cast<int>(settings.sync_interval.count());
         const auto token = read_secret_input(*token_source);
         auto db = open_database(settings);
-        repository repo(db);
+        repository repo(db, settings.refresh_token_cipher);
         const auto key = repo.add_patient(*sf_id, *payer_id, token, seconds);
         std::cout << "added patient " << *sf_id << " with key " << key << "\n";
         return exit_ok;
@@ -311,8 +415,8 @@ int command_patient(const std::string& config_path, std::vector<std::string> arg
     if (action == "list")
     {
         expect_no_more(args);
-        auto db = open_database(settings);
-        repository repo(db);
+        auto db = open_existing_database(settings);
+        repository repo(db, settings.refresh_token_cipher);
         std::printf(
             "%-6s %-20s %-20s %-6s %-17s %-30s %s\n",
             "key",
@@ -341,13 +445,27 @@ int command_patient(const std::string& config_path, std::vector<std::string> arg
     if (action == "remove" || action == "resync")
     {
         auto sf_id = take_option(args, "--sf-id");
+        const bool purge_history = action == "remove" && take_flag(args, "--purge-history");
         expect_no_more(args);
         if (!sf_id)
         {
             throw usage_error("patient " + action + " needs --sf-id ID");
         }
-        auto db = open_database(settings);
-        repository repo(db);
+        auto db = open_existing_database(settings);
+        repository repo(db, settings.refresh_token_cipher);
+        if (action == "remove" && !purge_history)
+        {
+            const auto history = count_history(db, *sf_id);
+            if (history.jobs > 0)
+            {
+                std::cerr << "bbsync: patient " << *sf_id << " has " << history.jobs
+                          << " job(s) in the local job history (" << history.unmirrored_jobs
+                          << " not yet mirrored to Salesforce); removing the patient deletes them. Run "
+                             "bbsync patient remove --sf-id "
+                          << *sf_id << " --purge-history to delete the patient and that history\n";
+                return exit_failure;
+            }
+        }
         const bool found = action == "remove" ? repo.remove_patient(*sf_id) : repo.reset_watermark(*sf_id);
         if (!found)
         {
@@ -381,8 +499,8 @@ int command_jobs(const std::string& config_path, std::vector<std::string> args)
         );
     }
     auto settings = load(config_path).values;
-    auto db = open_database(settings);
-    repository repo(db);
+    auto db = open_existing_database(settings);
+    repository repo(db, settings.refresh_token_cipher);
     const auto jobs = repo.list_jobs(filter);
     if (as_json)
     {
@@ -559,26 +677,35 @@ int dispatch(std::vector<std::string> args)
 
 int run_cli(int argc, char** argv)
 {
+    store::set_storage_failure_handler(stop_on_storage_failure);
     std::vector<std::string> args(argv + 1, argv + argc);
+    int code = exit_failure;
     try
     {
-        return dispatch(std::move(args));
+        code = dispatch(std::move(args));
     }
     catch (const usage_error& e)
     {
         std::cerr << "bbsync: " << e.what() << "\n";
-        return exit_usage;
+        code = exit_usage;
     }
     catch (const config_error& e)
     {
         std::cerr << "bbsync: " << e.what() << "\n";
-        return exit_usage;
+        code = exit_usage;
     }
     catch (const std::exception& e)
     {
         std::cerr << "bbsync: " << e.what() << "\n";
-        return exit_failure;
+        code = exit_failure;
     }
+    try
+    {
+        log::flush_suppressed(true);
+    }
+    catch (const std::bad_alloc&)
+    {}
+    return code;
 }
 
 }  // namespace bbsync

@@ -5,8 +5,9 @@ namespace bbsync {
 
 // Exit codes of the bbsync command.
 inline constexpr int exit_ok = 0;
-inline constexpr int exit_failure = 1;  // a runtime failure, e.g. a job Failed
-inline constexpr int exit_usage = 2;    // bad command line or configuration
+inline constexpr int exit_failure = 1;           // a runtime failure, e.g. a job Failed
+inline constexpr int exit_usage = 2;             // bad command line or configuration
+inline constexpr int exit_storage_failure = 74;  // the database could not be written (EX_IOERR)
 
 // Runs the bbsync command line. Errors are printed to stderr as one line that states what
 // to do. Never throws.
