@@ -49,7 +49,9 @@ sync_engine::sync_engine(asio::any_io_executor executor, const config& settings,
     : executor_(executor), settings_(settings), repo_(db, settings.refresh_token_cipher),
       http_(executor, coro::make_tls_client_context(settings.ca_file), client_options(settings)),
       payer_(http_, settings), salesforce_(http_, settings, executor), datacloud_(http_, settings, executor),
-      tokens_(executor, repo_, payer_), api_jobs_(executor)
+      tokens_(executor, repo_, payer_),
+      page_slots_(executor, static_cast<std::size_t>(std::max(2, 2 * settings.max_concurrent_bundle_calls))),
+      api_jobs_(executor)
 {
     http_.set_observer([this](const coro::request_outcome& outcome) { metrics_.record_outcome(outcome); });
 }
@@ -110,6 +112,7 @@ coro::awaitable<run_totals> sync_engine::run_patient(patient_record patient)
     restore_pause();
     start_progress(1);
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
+    services.page_slots = &page_slots_;
     services.on_eobs_fetched = progress_callback();
     const std::string trigger = "manual";
     auto result = co_await run_sync_job(services, std::move(patient), trigger);
@@ -163,6 +166,7 @@ coro::awaitable<void> sync_engine::api_job(patient_record patient, job_options o
 {
     restore_pause();
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
+    services.page_slots = &page_slots_;
     co_await run_sync_job(services, std::move(patient), std::move(options));
     persist_pause();
     if (!stopping_)
@@ -195,6 +199,7 @@ coro::awaitable<void> sync_engine::job_worker(
 )
 {
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
+    services.page_slots = &page_slots_;
     services.on_eobs_fetched = progress_callback();
     const std::string trigger = "schedule";
     while (!queue->empty() && !stopping_)

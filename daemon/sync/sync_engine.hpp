@@ -131,6 +131,9 @@ private:
     datacloud_client datacloud_;
     token_manager tokens_;
     api::metrics metrics_;
+    // Two pages per Healthcare API call slot keep Health Cloud busy while bounding memory by a
+    // number of pages that does not grow with the number of jobs.
+    coro::async_semaphore page_slots_;
     coro::task_group api_jobs_;
     bool stopping_ = false;
     std::optional<int> progress_fd_;

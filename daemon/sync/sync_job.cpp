@@ -252,6 +252,7 @@ public:
         // Step 3: the EOBs updated since the watermark, page by page.
         const auto first_target =
             eob_search_target(settings_, patient_.payer_patient_id, patient_.watermark, {});
+        auto first_slot = co_await page_slot();
         auto first = co_await get_json(first_target);
         if (!first)
         {
@@ -261,6 +262,7 @@ public:
         const auto total = bundle_total(*first);
         auto next = bundle_link(*first, "next");
         co_await process_page(std::move(*first));
+        first_slot.release();
 
         if (settings_.enable_pagination && total)
         {
@@ -472,6 +474,17 @@ private:
         }
     }
 
+    // Waits for one of the process-wide page slots, or returns an empty permit when there is no
+    // bound.
+    coro::awaitable<coro::semaphore_permit> page_slot()
+    {
+        if (services_.page_slots == nullptr)
+        {
+            co_return coro::semaphore_permit{};
+        }
+        co_return co_await services_.page_slots->acquire();
+    }
+
     coro::awaitable<void> fetch_offset_pages(std::int64_t total)
     {
         // Every remaining start index, fetched by up to batchCount workers of this job.
@@ -498,6 +511,7 @@ private:
             pending_offsets_.pop_back();
             const auto target =
                 eob_search_target(settings_, patient_.payer_patient_id, patient_.watermark, start);
+            auto slot = co_await page_slot();
             auto page = co_await get_json(target);
             if (!page)
             {
@@ -534,6 +548,7 @@ private:
                 fail(target.error());
                 co_return;
             }
+            auto slot = co_await page_slot();
             auto page = co_await get_json(*target);
             if (!page)
             {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "coro/async_semaphore.hpp"
 #include "coro/tokens.hpp"
 #include "daemon/common/failure.hpp"
 #include "daemon/common/fhir_instant.hpp"
@@ -43,6 +44,9 @@ struct sync_services
     datacloud_client* datacloud = nullptr;
     // Called with the number of EOBs of each page as it is processed; empty for none.
     std::function<void(std::int64_t)> on_eobs_fetched;
+    // Bounds the EOB pages held in memory by all jobs together, from the fetch until Health
+    // Cloud has answered for them; null for no bound beyond each job's batchCount.
+    coro::async_semaphore* page_slots = nullptr;
 };
 
 // Options of one job: its trigger and the choices of the caller that started it.
