@@ -2,7 +2,7 @@
 # Measures how fast bbsync-sandbox serves ExplanationOfBenefit pages and how much memory it uses.
 #
 # Usage: bench/sandbox/load.sh [--sandbox PATH] [--patients N] [--eobs-per-patient M] [--loops K]
-#   --sandbox            the bbsync-sandbox binary (default build/sandbox2/sandbox/bbsync-sandbox)
+#   --sandbox            the bbsync-sandbox binary (default build/bench/sandbox/bbsync-sandbox)
 #   --patients           synthetic patients (default 1000)
 #   --eobs-per-patient   EOBs per patient (default 100)
 #   --loops              concurrent curl loops (default 4)
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-sandbox="$root/build/sandbox2/sandbox/bbsync-sandbox"
+sandbox="$root/build/bench/sandbox/bbsync-sandbox"
 patients=1000
 eobs=100
 loops=4
