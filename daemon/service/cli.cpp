@@ -8,14 +8,18 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <vector>
 
 #include "coro/https_client.hpp"
@@ -675,8 +679,24 @@ int dispatch(std::vector<std::string> args)
 
 }  // namespace
 
+bool disable_core_dumps() noexcept
+{
+    const rlimit no_core{0, 0};
+    bool ok = ::setrlimit(RLIMIT_CORE, &no_core) == 0;
+#if !defined(__SANITIZE_ADDRESS__)
+    // LeakSanitizer inspects the process with ptrace at exit. To keep that working, sanitizer
+    // builds rely on the resource limit alone.
+    ok = ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 && ok;
+#endif
+    return ok;
+}
+
 int run_cli(int argc, char** argv)
 {
+    if (!disable_core_dumps())
+    {
+        log::warning("bbsync", std::string("could not disable core dumps: ") + std::strerror(errno));
+    }
     store::set_storage_failure_handler(stop_on_storage_failure);
     std::vector<std::string> args(argv + 1, argv + argc);
     int code = exit_failure;

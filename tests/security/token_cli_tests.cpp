@@ -6,8 +6,11 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "command_runner.hpp"
+#include "daemon/service/cli.hpp"
 
 namespace fs = std::filesystem;
 using bbsync::test::command_result;
@@ -164,4 +167,17 @@ TEST_CASE("config check rejects bad key file", "[security][tokens][cli]")
     INFO(checked.err);
     CHECK(checked.exit_code == 2);
     CHECK(contains(checked.err, "chmod 600 " + shared_key));
+}
+
+TEST_CASE("core dumps are disabled for the process", "[security]")
+{
+    REQUIRE(bbsync::disable_core_dumps());
+
+    rlimit limit{};
+    REQUIRE(::getrlimit(RLIMIT_CORE, &limit) == 0);
+    CHECK(limit.rlim_cur == 0);
+    CHECK(limit.rlim_max == 0);
+#if !defined(__SANITIZE_ADDRESS__)
+    CHECK(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0);
+#endif
 }
