@@ -3,9 +3,9 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
-#include <random>
 
 #include "daemon/api/metrics.hpp"
+#include "daemon/common/retry_policy.hpp"
 #include "daemon/datacloud/datacloud_client.hpp"
 #include "daemon/datacloud/ingest_requests.hpp"
 #include "daemon/service/log.hpp"
@@ -14,44 +14,6 @@ namespace json = boost::json;
 
 namespace bbsync {
 namespace {
-
-// The same retry bounds as the job's Health Cloud writes: 3 attempts, exponential backoff from
-// 250 ms with up to 50 % jitter, and a Retry-After of at most 60 s waited for inside the job.
-constexpr int max_attempts = 3;
-constexpr auto max_retry_after_in_job = std::chrono::seconds(60);
-
-std::chrono::milliseconds backoff(int attempt)
-{
-    static std::minstd_rand jitter_source{std::random_device{}()};
-    const auto base = std::chrono::milliseconds(250) * (1 << attempt);
-    std::uniform_int_distribution<long> jitter(0, base.count() / 2);
-    return base + std::chrono::milliseconds(jitter(jitter_source));
-}
-
-std::optional<std::chrono::milliseconds> retry_delay(const failure& error, int attempt)
-{
-    if (!error.retryable || attempt + 1 >= max_attempts)
-    {
-        return std::nullopt;
-    }
-    auto delay = backoff(attempt);
-    if (error.retry_after)
-    {
-        if (*error.retry_after > max_retry_after_in_job)
-        {
-            return std::nullopt;
-        }
-        delay = std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*error.retry_after));
-    }
-    return delay;
-}
-
-coro::awaitable<void> sleep_for(std::chrono::milliseconds delay)
-{
-    coro::steady_timer timer(co_await boost::asio::this_coro::executor);
-    timer.expires_after(delay);
-    co_await timer.async_wait();
-}
 
 // Whether a failure makes every later request of the job pointless: no token can be had, the
 // tenant rejects fresh tokens, or the service stayed unavailable through every retry.
@@ -245,7 +207,7 @@ coro::awaitable<outcome<void>> claim_data_step::send_with_retry(
             "job",
             tag_ + ": Data Cloud request failed with " + sent.error().error_class + "; retrying in " +
                 std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
-                std::to_string(max_attempts) + ")"
+                std::to_string(max_request_attempts) + ")"
         );
         if (metrics_ != nullptr)
         {

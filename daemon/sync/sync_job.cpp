@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <random>
 #include <span>
 
 #include "coro/task_group.hpp"
 #include "daemon/api/metrics.hpp"
 #include "daemon/common/job_id.hpp"
+#include "daemon/common/retry_policy.hpp"
 #include "daemon/common/text.hpp"
 #include "daemon/datacloud/claim_data_step.hpp"
 #include "daemon/mapping/eob_mapper.hpp"
@@ -30,9 +30,6 @@ namespace json = boost::json;
 
 namespace bbsync {
 namespace {
-
-// Requests that fail with a retryable class are sent this many times in all.
-constexpr int max_attempts = 3;
 
 // Walking `next` links stops after this many pages, so that a server that keeps handing out
 // new links cannot keep a job running forever.
@@ -70,45 +67,6 @@ std::string location_id(const std::string& location, std::string_view type)
     const auto start = at + prefix.size();
     const auto end = location.find('/', start);
     return location.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
-// A Retry-After longer than this is not waited for inside the job: the job ends and the
-// patient becomes due again after that time.
-constexpr auto max_retry_after_in_job = std::chrono::seconds(60);
-
-std::chrono::milliseconds backoff(int attempt)
-{
-    static std::minstd_rand jitter_source{std::random_device{}()};
-    const auto base = std::chrono::milliseconds(250) * (1 << attempt);
-    std::uniform_int_distribution<long> jitter(0, base.count() / 2);
-    return base + std::chrono::milliseconds(jitter(jitter_source));
-}
-
-// Returns how long to wait before sending a failed request again, or nullopt when it must
-// not be retried: not retryable, out of attempts, or a Retry-After beyond what a job waits.
-std::optional<std::chrono::milliseconds> retry_delay(const failure& error, int attempt)
-{
-    if (!error.retryable || attempt + 1 >= max_attempts)
-    {
-        return std::nullopt;
-    }
-    auto delay = backoff(attempt);
-    if (error.retry_after)
-    {
-        if (*error.retry_after > max_retry_after_in_job)
-        {
-            return std::nullopt;
-        }
-        delay = std::max(delay, std::chrono::duration_cast<std::chrono::milliseconds>(*error.retry_after));
-    }
-    return delay;
-}
-
-coro::awaitable<void> sleep_for(std::chrono::milliseconds delay)
-{
-    coro::steady_timer timer(co_await asio::this_coro::executor);
-    timer.expires_after(delay);
-    co_await timer.async_wait();
 }
 
 std::string plural(std::int64_t count, std::string_view noun)
@@ -435,7 +393,7 @@ private:
                 "job",
                 tag_ + ": payer request failed with " + body.error().error_class + "; retrying in " +
                     std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
-                    std::to_string(max_attempts) + ")"
+                    std::to_string(max_request_attempts) + ")"
             );
             count_retry();
             co_await sleep_for(*delay);
@@ -1186,7 +1144,7 @@ private:
                 "job",
                 tag_ + ": batch bundle failed with " + outcome.error().error_class + "; retrying in " +
                     std::to_string(delay->count()) + " ms (attempt " + std::to_string(attempt + 2) + " of " +
-                    std::to_string(max_attempts) + ")"
+                    std::to_string(max_request_attempts) + ")"
             );
             count_retry();
             co_await sleep_for(*delay);
