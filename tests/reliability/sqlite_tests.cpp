@@ -149,7 +149,8 @@ void check_after_io_failure(
             completed_locally.insert(text_at(job, "job_id"));
         }
     }
-    for (const auto& record : mirrored.json().at("jobs").as_array())
+    const auto mirrored_document = mirrored.json();
+    for (const auto& record : mirrored_document.at("jobs").as_array())
     {
         if (text_at(record, "Status__c") == "Completed")
         {
