@@ -9,7 +9,7 @@
 
 namespace bbsync::coro {
 
-// Why a response body could not be decoded.
+// Reasons a response body cannot be decoded.
 enum class content_error
 {
     unsupported_encoding = 1,  // a Content-Encoding other than identity or gzip

@@ -34,7 +34,7 @@ coro::awaitable<outcome<std::string>> token_manager::access_token(
     if (usable)
     {
         // The third hand-out of a refreshed token comes after the job's first FHIR call
-        // (Patient) returned, because the job asks for the token before each call and makes
+        // (Patient) returned, because the job requests the token before each call and makes
         // its first two calls one after the other.
         if (++cached.handed_out == 3)
         {
@@ -80,7 +80,7 @@ coro::awaitable<outcome<std::string>> token_manager::refresh(std::int64_t patien
     ++refreshes_;
     BBSYNC_FAILPOINT("refresh.before_send");
     // The request goes out within milliseconds, so this kill lands after it was sent and before
-    // the response is read when the payer answers more slowly than BBSYNC_FAILPOINT_DELAY_MS.
+    // the response is read when the payer responds more slowly than BBSYNC_FAILPOINT_DELAY_MS.
     // Nothing below awaits, so the pending kill cannot fire after the response arrived.
     BBSYNC_FAILPOINT_WHILE_PENDING(executor_, "refresh.after_send");
     auto tokens = co_await payer_.refresh(*refresh_token);

@@ -39,10 +39,9 @@ namespace json = boost::json;
 namespace bbsync {
 namespace {
 
-// After a failed write, fsync or a full disk, SQLite cannot say what reached the file, so no
-// later job may be reported on top of it. bbsync stops at once, as databases do on a failed
-// fsync; systemd restarts it, and the restart marks the interrupted jobs Failed from what the
-// file really holds.
+// After a failed write, fsync or a full disk, SQLite cannot report what reached the file, so no
+// later job may be reported on top of it. bbsync therefore stops at once. systemd restarts it,
+// and the restart marks the interrupted jobs Failed from what the file really contains.
 void stop_on_storage_failure(const store::error& failure) noexcept
 {
     log::error(

@@ -27,7 +27,7 @@ struct listen_address
     bool enabled = false;
     std::string host;
     std::uint16_t port = 0;
-    // Where the value was set ("FILE:LINE", "environment NAME"); empty for the default.
+    // Origin of the value ("FILE:LINE" or "environment NAME"), or empty for the default.
     std::string origin;
 };
 

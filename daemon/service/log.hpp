@@ -46,7 +46,7 @@ struct repeat_limit
     std::chrono::steady_clock::duration window = std::chrono::seconds(60);
     // Lines per template and window that pass; 0 turns the limit off.
     std::size_t burst = 20;
-    // The least severe level that is limited. Info and debug lines grow with the number of
+    // The lowest severity that is limited. Info and debug lines grow with the number of
     // jobs, not with failures, and log.level can silence them, so they pass unlimited.
     level least_severe = level::notice;
 };

@@ -39,13 +39,13 @@ struct sync_services
     token_manager& tokens;
     // Request and job counters; null when nothing collects them.
     api::metrics* metrics = nullptr;
-    // The Data Cloud Ingestion API client; null when none is set up, and then jobs with claim
-    // data ingestion on record their claim data as Failed with class datacloud.not_configured.
+    // The Data Cloud Ingestion API client, or null when none is set up. Jobs with claim data
+    // ingestion on then record their claim data as Failed with class datacloud.not_configured.
     datacloud_client* datacloud = nullptr;
     // Called with the number of EOBs of each page as it is processed; empty for none.
     std::function<void(std::int64_t)> on_eobs_fetched;
-    // Bounds the EOB pages held in memory by all jobs together, from the fetch until Health
-    // Cloud has answered for them; null for no bound beyond each job's batchCount.
+    // Slots that bound the EOB pages all jobs hold in memory, from the fetch until Health Cloud
+    // has returned results for them. Null leaves only each job's batchCount as a bound.
     coro::async_semaphore* page_slots = nullptr;
 };
 

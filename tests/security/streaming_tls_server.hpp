@@ -16,7 +16,7 @@ namespace bbsync::test {
 
 struct streaming_server_state;
 
-// An HTTPS server on 127.0.0.1 with an ephemeral port that answers every request with the
+// An HTTPS server on 127.0.0.1 with an ephemeral port that responds to every request with the
 // raw bytes `head` (status line, headers and the blank line) followed by `body_bytes` filler
 // bytes, written in 64 KiB chunks from one reused buffer. The server's own memory therefore
 // stays small however large the body is, so that a test can measure the client's memory.
