@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks the whole daemon against bbsync-sandbox and prints a summary table.
 #
-# Usage: bench/run.sh [--quick | --profile] [--build-dir DIR] [--out DIR] [--keep]
+# Usage: bench/run.sh [--quick | --profile [--eobs M] | --case P M] [--build-dir DIR] [--out DIR] [--keep]
 #   --quick       smaller runs, about 3 minutes instead of about 15
-#   --profile     only one run of 50 patients x 200 EOBs under `perf record -g`, then the
-#                 functions with the most samples (perf report --no-children) in profile.txt
+#   --case        only one run of P patients x M EOBs at concurrency P, printed as key=value pairs
+#   --profile     only one run of 50 patients x M EOBs (default 200) under `perf record -g`, then
+#                 the functions with the most samples (perf report --no-children) in profile.txt
 #   --build-dir   a Release build with BBSYNC_BUILD_BENCH=ON (default build/bench)
 #   --out         where to write results.txt, summary.txt and scale.png (default: the work folder)
 #   --keep        keep the work folder (databases, sandbox state, logs)
@@ -23,16 +24,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/bench"
 quick=0
 profile=0
+profile_eobs=200
+single=()
 keep=0
 out=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) quick=1 ;;
         --profile) profile=1 ;;
+        --eobs) profile_eobs="$2"; shift ;;
+        --case) single=("$2" "$3"); shift 2 ;;
         --keep) keep=1 ;;
         --build-dir) build=$(cd "$2" && pwd); shift ;;
         --out) out="$2"; shift ;;
-        *) echo "bench/run.sh: unknown argument '$1'; usage: bench/run.sh [--quick | --profile] [--build-dir DIR] [--out DIR] [--keep]" >&2; exit 2 ;;
+        *) echo "bench/run.sh: unknown argument '$1'; usage: bench/run.sh [--quick | --profile [--eobs M] | --case P M] [--build-dir DIR] [--out DIR] [--keep]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -268,7 +273,7 @@ profile_case() {
     start_sandbox "$dir" "$patients" "$eobs"
     write_config "$dir" 50 5
     add_patients "$dir"
-    perf record -q -F 499 -g -o "$dir/perf.data" -- \
+    perf record -q -F 499 ${BBSYNC_BENCH_CALL_GRAPH:--g} -o "$dir/perf.data" -- \
         "$bbsync" --config "$dir/bbsync.conf" run --once 2>"$dir/daemon.log"
     stop_sandbox
     # perf pads the symbol column to the longest name; squeeze the padding.
@@ -305,7 +310,11 @@ else
 fi
 
 if [[ $profile -eq 1 ]]; then
-    profile_case 50 200
+    profile_case 50 "$profile_eobs"
+    exit 0
+fi
+if [[ ${#single[@]} -eq 2 ]]; then
+    run_case "case_${single[0]}x${single[1]}" "${single[0]}" "${single[1]}" "${single[0]}" 5
     exit 0
 fi
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "daemon/mapping/eob_mapper.hpp"
+#include "daemon/mapping/fhir_json.hpp"
 #include "daemon/mapping/resource_identity.hpp"
 
 namespace bbsync::mapping {
@@ -55,7 +56,8 @@ json::object make_entry(const mapped_resource& resource)
 class batch_packer
 {
 public:
-    explicit batch_packer(std::size_t max_entries) : max_entries_(max_entries) {}
+    batch_packer(std::size_t max_entries, bool build_json) : max_entries_(max_entries), build_json_(build_json)
+    {}
 
     void add(std::span<const eob_mapping> eobs, std::size_t eob_index, std::size_t resource_index)
     {
@@ -80,7 +82,10 @@ public:
             const mapped_resource& resource = eob.resources[index];
             if (full_urls_.insert(resource.full_url).second)
             {
-                entries_.push_back(make_entry(resource));
+                if (build_json_)
+                {
+                    entries_.push_back(make_entry(resource));
+                }
                 current_.entries.push_back({eob_index, index});
             }
         }
@@ -106,9 +111,12 @@ private:
         {
             return;
         }
-        current_.bundle["resourceType"] = "Bundle";
-        current_.bundle["type"] = "batch";
-        current_.bundle["entry"] = std::move(entries_);
+        if (build_json_)
+        {
+            current_.bundle["resourceType"] = "Bundle";
+            current_.bundle["type"] = "batch";
+            current_.bundle["entry"] = std::move(entries_);
+        }
         bundles_.push_back(std::move(current_));
         current_ = batch_bundle{};
         entries_ = json::array{};
@@ -116,15 +124,14 @@ private:
     }
 
     std::size_t max_entries_;
+    bool build_json_;
     batch_bundle current_;
     json::array entries_;
     std::set<std::string> full_urls_;
     std::vector<batch_bundle> bundles_;
 };
 
-}  // namespace
-
-std::vector<batch_bundle> build_batches(std::span<const eob_mapping> eobs, std::size_t max_entries)
+std::vector<batch_bundle> pack(std::span<const eob_mapping> eobs, std::size_t max_entries, bool build_json)
 {
     if (max_entries == 0 || max_entries > max_bundle_entries)
     {
@@ -134,7 +141,7 @@ std::vector<batch_bundle> build_batches(std::span<const eob_mapping> eobs, std::
         );
     }
 
-    batch_packer packer(max_entries);
+    batch_packer packer(max_entries, build_json);
     for (std::size_t eob_index = 0; eob_index < eobs.size(); ++eob_index)
     {
         for (std::size_t resource_index = 0; resource_index < eobs[eob_index].resources.size();
@@ -144,6 +151,41 @@ std::vector<batch_bundle> build_batches(std::span<const eob_mapping> eobs, std::
         }
     }
     return packer.finish();
+}
+
+}  // namespace
+
+std::vector<batch_bundle> build_batches(std::span<const eob_mapping> eobs, std::size_t max_entries)
+{
+    return pack(eobs, max_entries, true);
+}
+
+std::vector<batch_bundle> plan_batches(std::span<const eob_mapping> eobs, std::size_t max_entries)
+{
+    return pack(eobs, max_entries, false);
+}
+
+std::string serialize_batch(std::span<const eob_mapping> eobs, std::span<const bundle_entry_ref> entries)
+{
+    // The members in make_entry's order, so the text equals that of build_batches' bundle.
+    std::string out = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+    bool first = true;
+    for (const auto& ref : entries)
+    {
+        const mapped_resource& resource = eobs[ref.eob_index].resources[ref.resource_index];
+        out.append(first ? R"({"fullUrl":)" : R"(,{"fullUrl":)");
+        first = false;
+        append_json_string(out, resource.full_url);
+        out.append(R"(,"resource":)");
+        append_fhir_json(out, resource.resource);
+        out.append(R"(,"request":{"method":"POST","url":)");
+        append_json_string(out, resource.resource_type);
+        out.append(R"(,"ifNoneExist":)");
+        append_json_string(out, make_if_none_exist(resource.identifier_system, resource.identifier_value));
+        out.append("}}");
+    }
+    out.append("]}");
+    return out;
 }
 
 }  // namespace bbsync::mapping

@@ -110,4 +110,12 @@ struct batch_bundle
 // (map_eob keeps that at most 22, so 30 always fits).
 std::vector<batch_bundle> build_batches(std::span<const eob_mapping> eobs, std::size_t max_entries);
 
+// Packs like build_batches but leaves each `bundle` empty: only `entries` is set. Throws like
+// build_batches.
+std::vector<batch_bundle> plan_batches(std::span<const eob_mapping> eobs, std::size_t max_entries);
+
+// Returns the serialize_fhir_json text of the bundle that build_batches makes for `entries`,
+// written straight from the mapped resources instead of from a copy of them in a bundle.
+std::string serialize_batch(std::span<const eob_mapping> eobs, std::span<const bundle_entry_ref> entries);
+
 }  // namespace bbsync::mapping

@@ -259,6 +259,8 @@ void append_double(std::string& out, double number)
     out.append(buffer.data(), format_double(number, buffer));
 }
 
+void append_object(std::string& out, const json::object& object);
+
 void append_value(std::string& out, const json::value& value)
 {
     switch (value.kind())
@@ -306,25 +308,26 @@ void append_value(std::string& out, const json::value& value)
         out.push_back(']');
         break;
     }
-    case json::kind::object:
+    case json::kind::object: append_object(out, value.get_object()); break;
+    }
+}
+
+void append_object(std::string& out, const json::object& object)
+{
+    out.push_back('{');
+    bool first = true;
+    for (const json::key_value_pair& member : object)
     {
-        out.push_back('{');
-        bool first = true;
-        for (const json::key_value_pair& member : value.get_object())
+        if (!first)
         {
-            if (!first)
-            {
-                out.push_back(',');
-            }
-            first = false;
-            append_escaped(out, std::string_view(member.key().data(), member.key().size()));
-            out.push_back(':');
-            append_value(out, member.value());
+            out.push_back(',');
         }
-        out.push_back('}');
-        break;
+        first = false;
+        append_escaped(out, std::string_view(member.key().data(), member.key().size()));
+        out.push_back(':');
+        append_value(out, member.value());
     }
-    }
+    out.push_back('}');
 }
 
 }  // namespace
@@ -370,6 +373,28 @@ std::string serialize_fhir_json(const json::value& value)
     std::string out;
     append_value(out, value);
     return out;
+}
+
+std::string serialize_fhir_json(const json::object& object)
+{
+    std::string out;
+    append_object(out, object);
+    return out;
+}
+
+void append_fhir_json(std::string& out, const json::value& value)
+{
+    append_value(out, value);
+}
+
+void append_fhir_json(std::string& out, const json::object& object)
+{
+    append_object(out, object);
+}
+
+void append_json_string(std::string& out, std::string_view text)
+{
+    append_escaped(out, text);
 }
 
 std::optional<json::value> make_kept_number(std::string_view text)

@@ -46,6 +46,17 @@ boost::system::result<boost::json::value> parse_fhir_json(
 // Throws only std::bad_alloc.
 std::string serialize_fhir_json(const boost::json::value& value);
 
+// Serializes an object like the overload above, without first copying it into a value.
+std::string serialize_fhir_json(const boost::json::object& object);
+
+// Appends the serialize_fhir_json text of a value or an object to `out`.
+void append_fhir_json(std::string& out, const boost::json::value& value);
+void append_fhir_json(std::string& out, const boost::json::object& object);
+
+// Appends `text` as a JSON string, quoted, with quotes, backslashes and control characters
+// escaped as serialize_fhir_json escapes them.
+void append_json_string(std::string& out, std::string_view text);
+
 // Returns a value that serialize_fhir_json writes as `text`, which must be a JSON number. Returns
 // nullopt when `text` is not a JSON number. Throws only std::bad_alloc.
 std::optional<boost::json::value> make_kept_number(std::string_view text);

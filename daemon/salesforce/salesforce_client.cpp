@@ -347,6 +347,16 @@ coro::awaitable<outcome<coro::http_response>> salesforce_client::send_authorized
 
 coro::awaitable<outcome<batch_entries>> salesforce_client::send_bundle(const json::object& bundle)
 {
+    const auto* entries = bundle.if_contains("entry");
+    const std::size_t entry_count = entries && entries->is_array() ? entries->get_array().size() : 0;
+    auto body = mapping::serialize_fhir_json(bundle);
+    co_return co_await send_bundle_text(std::move(body), entry_count);
+}
+
+coro::awaitable<outcome<batch_entries>> salesforce_client::send_bundle_text(
+    std::string body, std::size_t entry_count
+)
+{
     if (auto paused = paused_failure())
     {
         co_return *paused;
@@ -357,7 +367,7 @@ coro::awaitable<outcome<batch_entries>> salesforce_client::send_bundle(const jso
     request.method = "POST";
     request.target = settings_.bundle_path;
     request.headers = {{"Content-Type", "application/fhir+json"}, {"Accept", "application/fhir+json"}};
-    request.body = mapping::serialize_fhir_json(bundle);
+    request.body = std::move(body);
     coro::request_options options;
     options.timeout = settings_.request_timeout;
     options.body_limit = 16 * 1024 * 1024;
@@ -384,10 +394,8 @@ coro::awaitable<outcome<batch_entries>> salesforce_client::send_bundle(const jso
         co_return error;
     }
     boost::system::error_code ec;
-    auto body = json::parse(response->body, ec);
-    const auto* entries = bundle.if_contains("entry");
-    const std::size_t expected = entries && entries->is_array() ? entries->get_array().size() : 0;
-    auto statuses = ec ? std::nullopt : parse_batch_entries(body, expected);
+    auto answer = json::parse(response->body, ec);
+    auto statuses = ec ? std::nullopt : parse_batch_entries(answer, entry_count);
     if (!statuses)
     {
         co_return failure{

@@ -106,6 +106,10 @@ public:
     // nothing and fails with salesforce_paused_class.
     coro::awaitable<outcome<batch_entries>> send_bundle(const boost::json::object& bundle);
 
+    // Sends a batch bundle already serialized, with `entry_count` request entries, like
+    // send_bundle.
+    coro::awaitable<outcome<batch_entries>> send_bundle_text(std::string body, std::size_t entry_count);
+
     // Upserts the job into PatientSyncJob__c by JobId__c. Failure classes:
     // "salesforce.token_*", salesforce_paused_class, "salesforce.http_<status>" with the
     // Salesforce errorCode appended when there is one (e.g.

@@ -23,6 +23,7 @@
 #include "daemon/salesforce/salesforce_client.hpp"
 #include "daemon/service/config.hpp"
 #include "daemon/service/log.hpp"
+#include "daemon/sync/eob_ledger.hpp"
 #include "store/clock.hpp"
 
 namespace asio = boost::asio;
@@ -211,14 +212,14 @@ public:
         const auto first_target =
             eob_search_target(settings_, patient_.payer_patient_id, patient_.watermark, {});
         auto first_slot = co_await page_slot();
-        auto first = co_await get_json(first_target);
+        auto first = co_await get_page(first_target);
         if (!first)
         {
             fatal_ = first.error();
             co_return;
         }
-        const auto total = bundle_total(*first);
-        auto next = bundle_link(*first, "next");
+        const auto total = bundle_total(**first);
+        auto next = bundle_link(**first, "next");
         co_await process_page(std::move(*first));
         first_slot.release();
 
@@ -259,13 +260,8 @@ public:
         result.job_id = job_id_;
         result.patient_key = patient_.key;
         result.pages_fetched = pages_;
-        result.eobs_fetched = static_cast<std::int64_t>(eobs_.size());
-
-        std::int64_t confirmed = 0;
-        for (const auto& eob : eobs_)
-        {
-            confirmed += eob.confirmed ? 1 : 0;
-        }
+        result.eobs_fetched = static_cast<std::int64_t>(ledger_.size());
+        const auto confirmed = static_cast<std::int64_t>(ledger_.confirmed_count());
         const auto unconfirmed = result.eobs_fetched - confirmed;
         for (const auto& [type, counts] : writes_)
         {
@@ -302,7 +298,7 @@ public:
         // EOB on a page that was never fetched may be older than every confirmed one.
         if (fetch_complete_)
         {
-            result.new_watermark = advance_watermark(patient_.watermark, eobs_);
+            result.new_watermark = ledger_.advance_watermark(patient_.watermark);
         }
 
         const auto now = std::chrono::system_clock::now();
@@ -470,7 +466,7 @@ private:
             const auto target =
                 eob_search_target(settings_, patient_.payer_patient_id, patient_.watermark, start);
             auto slot = co_await page_slot();
-            auto page = co_await get_json(target);
+            auto page = co_await get_page(target);
             if (!page)
             {
                 fail(page.error());
@@ -507,22 +503,34 @@ private:
                 co_return;
             }
             auto slot = co_await page_slot();
-            auto page = co_await get_json(*target);
+            auto page = co_await get_page(*target);
             if (!page)
             {
                 fail(page.error());
                 co_return;
             }
-            next = bundle_link(*page, "next");
+            next = bundle_link(**page, "next");
             co_await process_page(std::move(*page));
         }
     }
 
-    // Maps a page and writes it to Health Cloud. The page is released when this returns.
-    coro::awaitable<void> process_page(json::value page)
+    // GETs an EOB search page. The page's tree lives in an arena that only the returned pointer
+    // owns: a json::value moved from keeps its memory resource, and with it the whole arena.
+    coro::awaitable<outcome<std::unique_ptr<json::value>>> get_page(const std::string& target)
+    {
+        auto body = co_await get_json(target);
+        if (!body)
+        {
+            co_return body.error();
+        }
+        co_return std::make_unique<json::value>(std::move(*body));
+    }
+
+    // Maps a page and writes it to Health Cloud. The parsed page is freed once it is mapped.
+    coro::awaitable<void> process_page(std::unique_ptr<json::value> page)
     {
         ++pages_;
-        const auto* entries = bundle_entries(page);
+        const auto* entries = bundle_entries(*page);
         if (entries == nullptr)
         {
             co_return;
@@ -556,7 +564,9 @@ private:
                 ++skipped_["EOB that cannot be mapped (" + result.error().message() + ")"];
                 continue;
             }
-            if (!seen_ids_.insert(result->eob_id).second)
+            // Confirmed only once Health Cloud has returned a status for every resource of the EOB.
+            const auto index = ledger_.add(result->eob_id, result->last_updated);
+            if (!index)
             {
                 continue;
             }
@@ -564,19 +574,13 @@ private:
             {
                 ++skipped_[skip.reason];
             }
-            eob_write_state state;
-            state.last_updated_text = result->last_updated;
-            state.last_updated = parse_fhir_instant(result->last_updated);
-            // Confirmed only once Health Cloud has returned a status for every resource of the EOB.
-            state.confirmed = false;
-            eobs_.push_back(std::move(state));
-            state_index.push_back(eobs_.size() - 1);
+            state_index.push_back(*index);
             mapped.push_back(std::move(*result));
         }
         // The mapped resources are all the writes need: free the parsed page before they wait on
         // Health Cloud.
         entries = nullptr;
-        page = json::value();
+        page.reset();
         if (services_.on_eobs_fetched)
         {
             services_.on_eobs_fetched(static_cast<std::int64_t>(mapped.size()));
@@ -603,7 +607,7 @@ private:
         for (std::size_t i = 0; i < mapped.size(); ++i)
         {
             const bool confirmed = count_resources(mapped[i], results[i], counted);
-            eobs_[state_index[i]].confirmed = confirmed;
+            ledger_.set_confirmed(state_index[i], confirmed);
             if (!confirmed)
             {
                 forget_stale_practitioners(results[i], substituted[i]);
@@ -670,7 +674,8 @@ private:
                 ++skipped_["referenced resource that could not be read"];
                 continue;
             }
-            referenced_.emplace(reference, *object);
+            // A copy in the default resource: the parsed body's arena goes with the body.
+            referenced_.emplace(reference, json::object(*object, json::storage_ptr()));
         }
     }
 
@@ -707,9 +712,11 @@ private:
         std::span<const mapping::eob_mapping> eobs, std::vector<std::vector<batch_entry_result>>& results
     )
     {
-        for (auto& batch : mapping::build_batches(eobs, max_bundle_entries))
+        for (auto& batch : mapping::plan_batches(eobs, max_bundle_entries))
         {
-            auto outcome = co_await send_bundle(batch.bundle);
+            // Written straight from the mapped resources: a bundle object would copy each of them.
+            auto body = mapping::serialize_batch(eobs, batch.entries);
+            auto outcome = co_await send_bundle(std::move(body), batch.entries.size());
             for (std::size_t i = 0; i < batch.entries.size(); ++i)
             {
                 const auto& ref = batch.entries[i];
@@ -744,7 +751,7 @@ private:
             }
         }
 
-        // build_batches sends a resource that several EOBs share (a Practitioner) once per
+        // plan_batches sends a resource that several EOBs share (a Practitioner) once per
         // bundle, so the copies that were not sent take the result of the one that was.
         std::map<std::string, batch_entry_result> by_full_url;
         for (std::size_t e = 0; e < eobs.size(); ++e)
@@ -979,7 +986,7 @@ private:
             std::all_of(deferred.results.begin(), deferred.results.end(), [](const auto& result) {
                 return is_success(result.status);
             });
-        eobs_[deferred.state_index].confirmed = confirmed;
+        ledger_.set_confirmed(deferred.state_index, confirmed);
     }
 
     // Replaces the page's Practitioners whose Health Cloud id is known (cache or search) by
@@ -1117,11 +1124,11 @@ private:
         return paused;
     }
 
-    coro::awaitable<outcome<batch_entries>> send_bundle(const json::object& bundle)
+    coro::awaitable<outcome<batch_entries>> send_bundle(std::string body, std::size_t entry_count)
     {
         for (int attempt = 0;; ++attempt)
         {
-            auto outcome = co_await services_.salesforce.send_bundle(bundle);
+            auto outcome = co_await services_.salesforce.send_bundle_text(body, entry_count);
             const auto delay = outcome ? std::nullopt : retry_delay(outcome.error(), attempt);
             if (!delay)
             {
@@ -1219,8 +1226,8 @@ private:
     std::int64_t pages_ = 0;
     std::int64_t coverage_count_ = 0;
     std::vector<int> pending_offsets_;
-    std::set<std::string> seen_ids_;
-    std::vector<eob_write_state> eobs_;
+    // Every EOB fetched, for repeats and the watermark.
+    eob_ledger ledger_;
     std::map<std::string, write_counts> writes_;
     std::map<std::pair<unsigned, std::string>, std::int64_t> entry_failures_;
     std::vector<std::shared_ptr<deferred_eob>> deferred_;
@@ -1243,55 +1250,6 @@ private:
 };
 
 }  // namespace
-
-std::optional<std::string> advance_watermark(
-    const std::optional<std::string>& current, const std::vector<eob_write_state>& eobs
-)
-{
-    // The earliest unconfirmed EOB bounds the watermark from above (exclusive).
-    std::optional<instant> blocked_at;
-    for (const auto& eob : eobs)
-    {
-        if (eob.confirmed)
-        {
-            continue;
-        }
-        if (!eob.last_updated)
-        {
-            return std::nullopt;
-        }
-        if (!blocked_at || *eob.last_updated < *blocked_at)
-        {
-            blocked_at = eob.last_updated;
-        }
-    }
-
-    const eob_write_state* best = nullptr;
-    for (const auto& eob : eobs)
-    {
-        if (!eob.confirmed || !eob.last_updated || (blocked_at && *eob.last_updated >= *blocked_at))
-        {
-            continue;
-        }
-        if (best == nullptr || *eob.last_updated > *best->last_updated)
-        {
-            best = &eob;
-        }
-    }
-    if (best == nullptr)
-    {
-        return std::nullopt;
-    }
-    if (current)
-    {
-        auto current_instant = parse_fhir_instant(*current);
-        if (current_instant && *best->last_updated <= *current_instant)
-        {
-            return std::nullopt;
-        }
-    }
-    return best->last_updated_text;
-}
 
 coro::awaitable<job_result> run_sync_job(sync_services services, patient_record patient, std::string trigger)
 {

@@ -14,7 +14,6 @@
 #include "coro/async_semaphore.hpp"
 #include "coro/tokens.hpp"
 #include "daemon/common/failure.hpp"
-#include "daemon/common/fhir_instant.hpp"
 #include "daemon/sync/repository.hpp"
 
 namespace bbsync {
@@ -65,22 +64,6 @@ struct job_options
 
 // Claim data summary of a job with claim data ingestion off; its claim data status stays New.
 inline constexpr const char* claim_data_off_summary = "Claim data ingestion is off for this job.";
-
-// One EOB's state after its writes, enough to place the watermark.
-struct eob_write_state
-{
-    std::optional<instant> last_updated;
-    std::string last_updated_text;
-    bool confirmed = false;
-};
-
-// Returns the new watermark: the highest meta.lastUpdated such that every fetched EOB
-// updated at or before it was confirmed by Health Cloud. Returns nullopt when that is not
-// later than `current`, or when an unconfirmed EOB has no usable lastUpdated (nothing can
-// then be proven). Pure; exposed for tests.
-std::optional<std::string> advance_watermark(
-    const std::optional<std::string>& current, const std::vector<eob_write_state>& eobs
-);
 
 // Runs one sync job for the patient from start to finish and returns what it recorded.
 // Every outcome, failures included, ends in a finished job row; only database errors and

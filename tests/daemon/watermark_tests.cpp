@@ -4,36 +4,49 @@
 #include <string>
 #include <vector>
 
-#include "daemon/common/fhir_instant.hpp"
-#include "daemon/sync/sync_job.hpp"
+#include "daemon/sync/eob_ledger.hpp"
 
-using bbsync::advance_watermark;
-using bbsync::eob_write_state;
+using bbsync::eob_ledger;
 
 namespace {
 
-eob_write_state eob(const std::string& last_updated, bool confirmed)
+// One fetched EOB: its meta.lastUpdated text ("" for none) and whether it was confirmed.
+struct eob_state
 {
-    eob_write_state state;
-    state.last_updated = bbsync::parse_fhir_instant(last_updated);
-    REQUIRE(state.last_updated);
-    state.last_updated_text = last_updated;
-    state.confirmed = confirmed;
-    return state;
+    std::string last_updated;
+    bool confirmed = false;
+};
+
+eob_state eob(const std::string& last_updated, bool confirmed)
+{
+    return {last_updated, confirmed};
 }
 
-eob_write_state eob_without_last_updated(bool confirmed)
+eob_state eob_without_last_updated(bool confirmed)
 {
-    eob_write_state state;
-    state.confirmed = confirmed;
-    return state;
+    return {"", confirmed};
+}
+
+// Records the EOBs under distinct ids and returns the ledger's new watermark.
+std::optional<std::string> advance_watermark(
+    const std::optional<std::string>& current, const std::vector<eob_state>& eobs
+)
+{
+    eob_ledger ledger;
+    for (const auto& state : eobs)
+    {
+        const auto index = ledger.add("eob-" + std::to_string(ledger.size()), state.last_updated);
+        REQUIRE(index);
+        ledger.set_confirmed(*index, state.confirmed);
+    }
+    return ledger.advance_watermark(current);
 }
 
 }  // namespace
 
 TEST_CASE("watermark moves to the latest when all are confirmed", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-02T00:00:00Z", true),
         eob("2024-01-03T00:00:00Z", true),
         eob("2024-01-01T00:00:00Z", true),
@@ -44,7 +57,7 @@ TEST_CASE("watermark moves to the latest when all are confirmed", "[daemon]")
 
 TEST_CASE("watermark stays below an unconfirmed EOB", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T00:00:00Z", true),
         eob("2024-01-02T00:00:00Z", true),
         eob("2024-01-03T00:00:00Z", false),
@@ -55,7 +68,7 @@ TEST_CASE("watermark stays below an unconfirmed EOB", "[daemon]")
 
 TEST_CASE("watermark excludes EOBs tied with a failed one", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T00:00:00Z", true),
         eob("2024-01-02T00:00:00Z", true),
         eob("2024-01-02T00:00:00Z", false),
@@ -65,7 +78,7 @@ TEST_CASE("watermark excludes EOBs tied with a failed one", "[daemon]")
 
 TEST_CASE("watermark stays when the earliest EOB failed", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T00:00:00Z", false),
         eob("2024-01-02T00:00:00Z", true),
     };
@@ -74,7 +87,7 @@ TEST_CASE("watermark stays when the earliest EOB failed", "[daemon]")
 
 TEST_CASE("unconfirmed EOB without lastUpdated blocks the watermark", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T00:00:00Z", true),
         eob_without_last_updated(false),
     };
@@ -83,7 +96,7 @@ TEST_CASE("unconfirmed EOB without lastUpdated blocks the watermark", "[daemon]"
 
 TEST_CASE("confirmed EOB without lastUpdated is skipped", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T00:00:00Z", true),
         eob_without_last_updated(true),
     };
@@ -92,7 +105,7 @@ TEST_CASE("confirmed EOB without lastUpdated is skipped", "[daemon]")
 
 TEST_CASE("watermark never moves backwards", "[daemon]")
 {
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T00:00:00Z", true),
         eob("2024-01-02T00:00:00Z", true),
     };
@@ -105,14 +118,14 @@ TEST_CASE("watermark never moves backwards", "[daemon]")
 TEST_CASE("watermark compares offsets as instants", "[daemon]")
 {
     // 10:00+02:00 is 08:00Z, earlier than 09:00Z although its text sorts later.
-    const std::vector<eob_write_state> eobs = {
+    const std::vector<eob_state> eobs = {
         eob("2024-01-01T10:00:00+02:00", true),
         eob("2024-01-01T09:00:00Z", true),
     };
     CHECK(advance_watermark(std::nullopt, eobs) == "2024-01-01T09:00:00Z");
 
     // 04:30-05:00 is 09:30Z, so the unconfirmed EOB blocks 10:00Z but not 09:00Z.
-    const std::vector<eob_write_state> blocked = {
+    const std::vector<eob_state> blocked = {
         eob("2024-01-01T09:00:00Z", true),
         eob("2024-01-01T04:30:00-05:00", false),
         eob("2024-01-01T10:00:00Z", true),
@@ -120,7 +133,52 @@ TEST_CASE("watermark compares offsets as instants", "[daemon]")
     CHECK(advance_watermark(std::nullopt, blocked) == "2024-01-01T09:00:00Z");
 
     // The current watermark 11:00+02:00 is 09:00Z, so 09:30Z is later.
-    const std::vector<eob_write_state> later = {eob("2024-01-01T09:30:00Z", true)};
+    const std::vector<eob_state> later = {eob("2024-01-01T09:30:00Z", true)};
     CHECK(advance_watermark(std::string("2024-01-01T11:00:00+02:00"), later) == "2024-01-01T09:30:00Z");
     CHECK(advance_watermark(std::string("2024-01-01T05:00:00-05:00"), later) == std::nullopt);
+}
+
+TEST_CASE("ledger skips a repeated EOB id", "[daemon]")
+{
+    eob_ledger ledger;
+    CHECK(ledger.add("carrier--1", "2024-01-01T00:00:00Z") == 0u);
+    CHECK(ledger.add("carrier--2", "2024-01-02T00:00:00Z") == 1u);
+    CHECK(ledger.add("carrier--1", "2024-01-03T00:00:00Z") == std::nullopt);
+    CHECK(ledger.size() == 2);
+
+    // The repeat changed nothing: confirming both gives the second EOB's time.
+    ledger.set_confirmed(0, true);
+    ledger.set_confirmed(1, true);
+    CHECK(ledger.confirmed_count() == 2);
+    CHECK(ledger.advance_watermark(std::nullopt) == "2024-01-02T00:00:00Z");
+}
+
+TEST_CASE("ledger keeps every id as its index grows", "[daemon]")
+{
+    // 5,000 ids take the index through seven doublings; ids that share prefixes and lengths
+    // must all stay distinct and findable.
+    eob_ledger ledger;
+    for (int i = 0; i < 5000; ++i)
+    {
+        const auto index = ledger.add("pde--" + std::to_string(i), "2024-01-01T00:00:00Z");
+        REQUIRE(index == static_cast<std::size_t>(i));
+    }
+    for (int i = 0; i < 5000; ++i)
+    {
+        REQUIRE_FALSE(ledger.add("pde--" + std::to_string(i), "2024-01-01T00:00:00Z"));
+    }
+    CHECK(ledger.add("pde--5000", "2024-01-01T00:00:00Z") == 5000u);
+    CHECK(ledger.add("", "2024-01-01T00:00:00Z") == 5001u);
+    CHECK_FALSE(ledger.add("", "2024-01-01T00:00:00Z"));
+    CHECK(ledger.size() == 5002);
+    CHECK(ledger.confirmed_count() == 0);
+}
+
+TEST_CASE("ledger returns the watermark text as received", "[daemon]")
+{
+    // The text goes back to the payer in _lastUpdated, so it keeps its offset and precision.
+    eob_ledger ledger;
+    ledger.set_confirmed(*ledger.add("a", "2024-01-01T10:00:00.123456+02:00"), true);
+    ledger.set_confirmed(*ledger.add("b", "2024-01-01T07:00:00Z"), true);
+    CHECK(ledger.advance_watermark(std::nullopt) == "2024-01-01T10:00:00.123456+02:00");
 }

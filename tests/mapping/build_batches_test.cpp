@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/mapping/eob_mapper.hpp"
+#include "daemon/mapping/fhir_json.hpp"
 #include "mapping_test_support.hpp"
 
 using namespace bbsync::mapping;
@@ -229,5 +230,28 @@ TEST_CASE("batches serialize identically every run", "[mapping]")
     for (std::size_t i = 0; i < first.size(); ++i)
     {
         CHECK(boost::json::serialize(first[i].bundle) == boost::json::serialize(second[i].bundle));
+    }
+}
+
+TEST_CASE("serialized batch equals the serialized bundle object", "[mapping]")
+{
+    // Two EOBs share Practitioners, and the inpatient EOB needs more than one bundle.
+    std::vector<eob_mapping> eobs;
+    for (const auto* name : {"eobReadInpatient.json", "eobReadCarrier.json", "eobReadPde.json", "eobReadCarrier.json"})
+    {
+        eobs.push_back(map_fixture(std::string("bluebutton/bfd-endpoint-responses-v2/") + name));
+    }
+    for (const std::size_t max_entries : {5u, 30u})
+    {
+        INFO("max_entries " << max_entries);
+        const auto built = build_batches(eobs, max_entries);
+        const auto planned = plan_batches(eobs, max_entries);
+        REQUIRE(built.size() == planned.size());
+        for (std::size_t i = 0; i < built.size(); ++i)
+        {
+            CHECK(planned[i].bundle.empty());
+            REQUIRE(planned[i].entries.size() == built[i].entries.size());
+            CHECK(serialize_batch(eobs, planned[i].entries) == serialize_fhir_json(built[i].bundle));
+        }
     }
 }

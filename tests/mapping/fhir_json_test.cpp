@@ -257,3 +257,13 @@ TEST_CASE("parse and serialize are deterministic", "[mapping]")
     const std::string second = serialize_fhir_json(*parse_fhir_json(text));
     CHECK(first == second);
 }
+
+TEST_CASE("an object serializes like the same object held in a value", "[mapping]")
+{
+    const auto parsed = parse_fhir_json(R"({"b":[1,10.10,{"c":"\u0001"}],"a":null,"d":{"e":true}})");
+    REQUIRE(parsed.has_value());
+    const auto& object = parsed->as_object();
+    CHECK(serialize_fhir_json(object) == serialize_fhir_json(*parsed));
+    CHECK(serialize_fhir_json(object) == R"({"b":[1,10.10,{"c":"\u0001"}],"a":null,"d":{"e":true}})");
+    CHECK(serialize_fhir_json(boost::json::object{}) == "{}");
+}

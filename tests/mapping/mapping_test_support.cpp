@@ -8,7 +8,7 @@
 
 namespace bbsync::mapping::testing {
 
-boost::json::value load_fixture(std::string_view relative_path)
+std::string read_fixture_text(std::string_view relative_path)
 {
     const std::string path = std::string(BBSYNC_FIXTURES_DIR) + "/" + std::string(relative_path);
     std::ifstream file(path, std::ios::binary);
@@ -18,11 +18,17 @@ boost::json::value load_fixture(std::string_view relative_path)
     }
     std::stringstream text;
     text << file.rdbuf();
+    return std::move(text).str();
+}
 
-    auto parsed = parse_fhir_json(text.str());
+boost::json::value load_fixture(std::string_view relative_path)
+{
+    auto parsed = parse_fhir_json(read_fixture_text(relative_path));
     if (!parsed)
     {
-        throw std::runtime_error("cannot parse fixture " + path + ": " + parsed.error().message());
+        throw std::runtime_error(
+            "cannot parse fixture " + std::string(relative_path) + ": " + parsed.error().message()
+        );
     }
     return std::move(*parsed);
 }

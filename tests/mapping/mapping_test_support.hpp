@@ -11,6 +11,10 @@
 
 namespace bbsync::mapping::testing {
 
+// Reads a file below the fixtures folder. Throws std::runtime_error naming the file when it
+// cannot be read.
+std::string read_fixture_text(std::string_view relative_path);
+
 // Parses a file below the fixtures folder with parse_fhir_json and default limits. Throws
 // std::runtime_error naming the file when it cannot be read or parsed.
 boost::json::value load_fixture(std::string_view relative_path);
