@@ -273,6 +273,13 @@ coro::awaitable<void> run_session(tls_stream stream, sandbox_state& state, host_
         else
         {
             ++in_flight;
+            // A bundle's conditional creates are in progress from arrival until the answer.
+            std::vector<std::string> conditions;
+            if (host == host_kind::healthcloud && !is_admin && request.method() == http::verb::post)
+            {
+                conditions = if_none_exist_values(request.body());
+                state.seen.conditional_creates_started(conditions);
+            }
             const auto wait = (is_admin ? 0ms : service_time(host)) + plan.delay;
             if (wait > 0ms)
             {
@@ -280,6 +287,7 @@ coro::awaitable<void> run_session(tls_stream stream, sandbox_state& state, host_
                 co_await delay.async_wait();
             }
             response = dispatch_request(state, host, request, plan);
+            state.seen.conditional_creates_finished(conditions);
             --in_flight;
             if (host == host_kind::payer && !is_admin)
                 apply_gzip_encoding(request, response);

@@ -43,6 +43,29 @@ void observations::request_started(host_kind host)
 
 void observations::request_finished(host_kind host) { --in_flight_[static_cast<std::size_t>(host)]; }
 
+void observations::conditional_creates_started(const std::vector<std::string>& conditions)
+{
+    for (const auto& condition : conditions)
+    {
+        if (creates_in_progress_[condition]++ > 0)
+        {
+            ++overlapping_creates_;
+        }
+    }
+}
+
+void observations::conditional_creates_finished(const std::vector<std::string>& conditions)
+{
+    for (const auto& condition : conditions)
+    {
+        const auto found = creates_in_progress_.find(condition);
+        if (found != creates_in_progress_.end() && --found->second == 0)
+        {
+            creates_in_progress_.erase(found);
+        }
+    }
+}
+
 void observations::write_json(boost::json::object& out) const
 {
     namespace json = boost::json;
@@ -105,6 +128,7 @@ void observations::write_json(boost::json::object& out) const
         foreign.push_back(json::object{{"host", to_string(host)}, {"count", foreign_[i]}});
     }
     out["max_concurrency"] = std::move(concurrency);
+    out["overlapping_conditional_creates"] = overlapping_creates_;
     out["foreign_authorization"] = std::move(foreign);
 }
 

@@ -51,8 +51,15 @@ public:
     void request_started(host_kind host);
     void request_finished(host_kind host);
 
+    // Marks the conditional creates (ifNoneExist values) of a batch bundle as in progress or done,
+    // counting each one that another bundle in progress already carries. A real server can run
+    // such a pair at the same time and create the resource twice.
+    void conditional_creates_started(const std::vector<std::string>& conditions);
+    void conditional_creates_finished(const std::vector<std::string>& conditions);
+
     // Adds "requests", "rejected", "rejected_total", "eob_searches", "max_concurrency",
-    // "foreign_authorization" and the payer part of "tokens" to `out`. Throws only
+    // "overlapping_conditional_creates", "foreign_authorization" and the payer part of "tokens"
+    // to `out`. Throws only
     // std::bad_alloc.
     void write_json(boost::json::object& out) const;
 
@@ -72,6 +79,8 @@ private:
     std::array<std::uint64_t, host_count> foreign_{};
     std::array<std::uint64_t, host_count> in_flight_{};
     std::array<std::uint64_t, host_count> max_in_flight_{};
+    std::map<std::string, std::uint64_t> creates_in_progress_;
+    std::uint64_t overlapping_creates_ = 0;
 };
 
 }  // namespace bbsync::sandbox

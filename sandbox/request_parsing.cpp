@@ -180,4 +180,31 @@ std::optional<int> parse_int(std::string_view text)
     return value;
 }
 
+std::vector<std::string> if_none_exist_values(std::string_view body)
+{
+    constexpr std::string_view key = "\"ifNoneExist\"";
+    const auto skip_space = [&](std::size_t at) {
+        while (at < body.size() &&
+               (body[at] == ' ' || body[at] == '\t' || body[at] == '\n' || body[at] == '\r'))
+            ++at;
+        return at;
+    };
+    std::vector<std::string> values;
+    for (auto found = body.find(key); found != std::string_view::npos; found = body.find(key, found + 1))
+    {
+        auto at = skip_space(found + key.size());
+        if (at >= body.size() || body[at] != ':')
+            continue;
+        at = skip_space(at + 1);
+        if (at >= body.size() || body[at] != '"')
+            continue;
+        const auto start = ++at;
+        while (at < body.size() && body[at] != '"')
+            at += body[at] == '\\' ? 2 : 1;
+        if (at < body.size())
+            values.emplace_back(body.substr(start, at - start));
+    }
+    return values;
+}
+
 }  // namespace bbsync::sandbox

@@ -48,6 +48,10 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const http_
 // range).
 std::optional<int> parse_int(std::string_view text);
 
+// Returns the ifNoneExist values of a batch bundle's text, found by a scan instead of a parse,
+// escapes left as sent. Text that is not JSON gives what it happens to contain.
+std::vector<std::string> if_none_exist_values(std::string_view body);
+
 // Returns the media type of the Content-Type header, lower-cased and without parameters.
 std::string media_type(const http_request& request);
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <string>
 
 #include "sandbox_process.hpp"
@@ -255,6 +256,37 @@ TEST_CASE("ifNoneExist matches while a plain repeat is a duplicate", "[sandbox]"
     CHECK(state.at("records").at("Encounter").as_int64() == 2);
     CHECK(state.at("duplicates").at("Encounter").as_int64() == 1);
     CHECK(state.at("duplicates_total").as_int64() == 1);
+}
+
+TEST_CASE("overlapping creates of one identifier are counted", "[sandbox]")
+{
+    sandbox_process sandbox({"--patients", "1", "--eobs-per-patient", "1"});
+    const auto token = sandbox.salesforce_token();
+    // Each bundle stays in progress for a second, so two sent together overlap.
+    const auto faults = sandbox.request(
+        "healthcloud",
+        "POST",
+        "/_sandbox/faults",
+        R"({"faults":["healthcloud:/bundle/fhir-r4/v1/Bundle:all:latency=1000"]})"
+    );
+    REQUIRE(faults.status == 200);
+
+    const auto shared = batch({entry(encounter("e1"), {}, "identifier=urn:bbsync:test|e1")});
+    auto first = std::async(std::launch::async, [&] { return post_bundle(sandbox, token, shared).status; });
+    auto second = std::async(std::launch::async, [&] { return post_bundle(sandbox, token, shared).status; });
+    CHECK(first.get() == 200);
+    CHECK(second.get() == 200);
+    CHECK(sandbox.state().at("overlapping_conditional_creates").as_int64() == 1);
+
+    // The same create once more, alone, and a different one beside it overlap nothing.
+    auto alone = std::async(std::launch::async, [&] { return post_bundle(sandbox, token, shared).status; });
+    const auto other = batch({entry(encounter("e2"), {}, "identifier=urn:bbsync:test|e2")});
+    CHECK(post_bundle(sandbox, token, other).status == 200);
+    CHECK(alone.get() == 200);
+    const auto state = sandbox.state();
+    CHECK(state.at("overlapping_conditional_creates").as_int64() == 1);
+    CHECK(state.at("records").at("Encounter").as_int64() == 2);
+    CHECK(state.at("duplicates_total").as_int64() == 0);
 }
 
 TEST_CASE("entries depending on a failed entry get 424", "[sandbox]")

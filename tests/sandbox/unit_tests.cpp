@@ -9,6 +9,7 @@
 #include "sandbox/fhir_json_writer.hpp"
 #include "sandbox/fhir_time.hpp"
 #include "sandbox/options.hpp"
+#include "sandbox/request_parsing.hpp"
 
 namespace sandbox = bbsync::sandbox;
 
@@ -142,4 +143,17 @@ TEST_CASE("Data Cloud dates and date-times", "[sandbox]")
     CHECK_FALSE(sandbox::is_datacloud_date_time("2024-03-01T10:00Z"));
     CHECK_FALSE(sandbox::is_datacloud_date_time("2024-03-01 10:00:00Z"));
     CHECK_FALSE(sandbox::is_datacloud_date_time("2024-03-01T10:00:00"));
+}
+
+TEST_CASE("ifNoneExist values are found by scanning", "[sandbox]")
+{
+    const std::string body = R"({"entry":[{"request":{"ifNoneExist":"identifier=a|1"}},)"
+                             R"({"request":{"ifNoneExist" : "identifier=b|\"2\""}},)"
+                             R"({"request":{"url":"Encounter"}},{"request":{"ifNoneExist":)";
+    CHECK(
+        sandbox::if_none_exist_values(body) ==
+        std::vector<std::string>{"identifier=a|1", R"(identifier=b|\"2\")"}
+    );
+    CHECK(sandbox::if_none_exist_values("").empty());
+    CHECK(sandbox::if_none_exist_values(R"({"ifNoneExist":"unterminated)").empty());
 }
