@@ -20,7 +20,8 @@ std::optional<std::size_t> eob_ledger::add(std::string_view id, std::string_view
         grow_index();
     }
     const std::size_t mask = index_.size() - 1;
-    std::size_t slot = std::hash<std::string_view>{}(id) & mask;
+    const std::size_t hash = std::hash<std::string_view>{}(id);
+    std::size_t slot = hash & mask;
     while (index_[slot] != 0)
     {
         if (id_at(index_[slot] - 1) == id)
@@ -118,7 +119,8 @@ void eob_ledger::grow_index()
     const std::size_t mask = grown.size() - 1;
     for (std::uint32_t i = 0; i < ids_.size(); ++i)
     {
-        std::size_t slot = std::hash<std::string_view>{}(id_at(i)) & mask;
+        const std::size_t hash = std::hash<std::string_view>{}(id_at(i));
+        std::size_t slot = hash & mask;
         while (grown[slot] != 0)
         {
             slot = (slot + 1) & mask;

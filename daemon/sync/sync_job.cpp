@@ -23,6 +23,7 @@
 #include "daemon/salesforce/salesforce_client.hpp"
 #include "daemon/service/config.hpp"
 #include "daemon/service/log.hpp"
+#include "daemon/sync/create_guard.hpp"
 #include "daemon/sync/eob_ledger.hpp"
 #include "store/clock.hpp"
 
@@ -707,49 +708,24 @@ private:
     }
 
     // Sends every resource of `eobs` in batch bundles and merges each entry's result into
-    // `results`: a success replaces an earlier failure, and the first failure is kept.
+    // `results`: a success replaces an earlier failure, and the first failure is kept. Up to
+    // bundle.maxConcurrentCalls bundles are in flight at once, so a page holds its slot for a few
+    // round trips rather than one per bundle.
     coro::awaitable<void> send_resources(
         std::span<const mapping::eob_mapping> eobs, std::vector<std::vector<batch_entry_result>>& results
     )
     {
-        for (auto& batch : mapping::plan_batches(eobs, max_bundle_entries))
+        const auto batches = mapping::plan_batches(eobs, max_bundle_entries);
+        const auto workers = std::min<std::size_t>(
+            static_cast<std::size_t>(std::max(1, settings_.max_concurrent_bundle_calls)), batches.size()
+        );
+        std::size_t next = 0;
+        coro::task_group group(co_await asio::this_coro::executor);
+        for (std::size_t i = 0; i < workers; ++i)
         {
-            // Written straight from the mapped resources: a bundle object would copy each of them.
-            auto body = mapping::serialize_batch(eobs, batch.entries);
-            auto outcome = co_await send_bundle(std::move(body), batch.entries.size());
-            for (std::size_t i = 0; i < batch.entries.size(); ++i)
-            {
-                const auto& ref = batch.entries[i];
-                auto& current = results[ref.eob_index][ref.resource_index];
-                if (!outcome)
-                {
-                    // 1 marks "sent, but no per-entry status came back".
-                    if (current.status == 0)
-                    {
-                        current.status = 1;
-                    }
-                    continue;
-                }
-                const auto& answer = (*outcome)[i];
-                const auto& resource = eobs[ref.eob_index].resources[ref.resource_index];
-                if (is_success(answer.status))
-                {
-                    if (!is_success(current.status))
-                    {
-                        current = answer;
-                    }
-                    learn_practitioner(resource, answer);
-                    if (awaited_urls_.contains(resource.full_url))
-                    {
-                        confirmed_urls_.insert(resource.full_url);
-                    }
-                }
-                else if (current.status == 0 || current.status == 1)
-                {
-                    current = answer;
-                }
-            }
+            group.spawn(batch_worker(eobs, batches, next, results));
         }
+        co_await group.wait();
 
         // plan_batches sends a resource that several EOBs share (a Practitioner) once per
         // bundle, so the copies that were not sent take the result of the one that was.
@@ -781,6 +757,89 @@ private:
                 }
             }
         }
+    }
+
+    // Sends the batches of `batches` from index `next` on, one at a time, until none is left.
+    coro::awaitable<void> batch_worker(
+        std::span<const mapping::eob_mapping> eobs,
+        const std::vector<mapping::batch_bundle>& batches,
+        std::size_t& next,
+        std::vector<std::vector<batch_entry_result>>& results
+    )
+    {
+        while (next < batches.size())
+        {
+            const auto& batch = batches[next++];
+            co_await send_batch(eobs, batch.entries, results);
+        }
+    }
+
+    coro::awaitable<void> send_batch(
+        std::span<const mapping::eob_mapping> eobs,
+        std::span<const mapping::bundle_entry_ref> entries,
+        std::vector<std::vector<batch_entry_result>>& results
+    )
+    {
+        // Conditional creates of one resource must not overlap: a server can let both create.
+        std::vector<std::string> urls;
+        urls.reserve(entries.size());
+        for (const auto& ref : entries)
+        {
+            urls.push_back(eobs[ref.eob_index].resources[ref.resource_index].full_url);
+        }
+        auto* creates = co_await guard();
+        co_await creates->claim(urls);
+        const create_claim claim(*creates, urls);
+
+        // Written straight from the mapped resources: a bundle object would copy each of them.
+        auto body = mapping::serialize_batch(eobs, entries);
+        auto outcome = co_await send_bundle(std::move(body), entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i)
+        {
+            const auto& ref = entries[i];
+            auto& current = results[ref.eob_index][ref.resource_index];
+            if (!outcome)
+            {
+                // 1 marks "sent, but no per-entry status came back".
+                if (current.status == 0)
+                {
+                    current.status = 1;
+                }
+                continue;
+            }
+            const auto& answer = (*outcome)[i];
+            const auto& resource = eobs[ref.eob_index].resources[ref.resource_index];
+            if (is_success(answer.status))
+            {
+                if (!is_success(current.status))
+                {
+                    current = answer;
+                }
+                learn_practitioner(resource, answer);
+                if (awaited_urls_.contains(resource.full_url))
+                {
+                    confirmed_urls_.insert(resource.full_url);
+                }
+            }
+            else if (current.status == 0 || current.status == 1)
+            {
+                current = answer;
+            }
+        }
+    }
+
+    // The process-wide guard, or one for this job alone when the caller gave none.
+    coro::awaitable<create_guard*> guard()
+    {
+        if (services_.creates != nullptr)
+        {
+            co_return services_.creates;
+        }
+        if (!own_creates_)
+        {
+            own_creates_.emplace(co_await asio::this_coro::executor);
+        }
+        co_return &*own_creates_;
     }
 
     // Adds the EOB's resource results to the per-type counts, once per full_url in `counted`.
@@ -1228,6 +1287,7 @@ private:
     std::vector<int> pending_offsets_;
     // Every EOB fetched, for repeats and the watermark.
     eob_ledger ledger_;
+    std::optional<create_guard> own_creates_;
     std::map<std::string, write_counts> writes_;
     std::map<std::pair<unsigned, std::string>, std::int64_t> entry_failures_;
     std::vector<std::shared_ptr<deferred_eob>> deferred_;

@@ -34,8 +34,10 @@ struct fault_fleet
         : sandbox(directory.path(), patients, eobs_per_patient),
           workspace(directory.path() / "bbsync", sandbox, "debug")
     {
+        // Pages of 5 EOBs unless extra_config sets the page size; a key may appear only once.
+        const bool sets_page_size = extra_config.find("bluebuttonapi.eobEndpoint.count") != std::string::npos;
         workspace.append_config(
-            "bluebuttonapi.eobEndpoint.count = 5\n"
+            std::string(sets_page_size ? "" : "bluebuttonapi.eobEndpoint.count = 5\n") +
             "http.readTimeout = 2\n"
             "http.requestTimeout = 5\n" +
             extra_config
@@ -452,5 +454,30 @@ TEST_CASE("50 jobs keep Health Cloud calls at 5 or fewer", "[integration][faults
     CHECK(number_at(state, "max_concurrency", "healthcloud") <= 5);
     CHECK(number_at(state, "healthcloud_throttled") == 0);
     CHECK(number_at(state, "records", "Encounter") == number_at(state, "eobs_total"));
+    // The jobs' EOBs share Practitioners, and no two creates of one were in flight together.
+    CHECK(number_at(state, "overlapping_conditional_creates") == 0);
+    check_no_duplicates_or_leaks(state);
+}
+
+TEST_CASE("one page sends its bundles in parallel", "[integration][faults]")
+{
+    // One patient, one page of 50 EOBs and one page at a time: any overlap of bundle calls comes
+    // from the bundles of a single page.
+    fault_fleet fleet(1, 50, "bluebuttonapi.eobEndpoint.count = 50\nbluebuttonIntegration.batchCount = 1\n");
+    const std::string spec = "healthcloud:/bundle/fhir-r4/v1:all:latency=50";
+    fleet.set_faults({spec});
+    CHECK(fleet.sync_once() == 0);
+
+    const auto jobs = fleet.workspace.jobs();
+    REQUIRE(jobs.size() == 1);
+    CHECK(text_at(jobs[0], "status") == "Completed");
+    CHECK(jobs[0].at("eobs_fetched").to_number<std::int64_t>() == 50);
+    const auto state = fleet.sandbox.state();
+    CHECK(state.at("eob_searches").as_array().size() == 1);
+    CHECK(times_applied(state, spec) >= 3);
+    CHECK(number_at(state, "max_concurrency", "healthcloud") >= 2);
+    CHECK(number_at(state, "max_concurrency", "healthcloud") <= 5);
+    CHECK(number_at(state, "overlapping_conditional_creates") == 0);
+    CHECK(number_at(state, "records", "Encounter") == 50);
     check_no_duplicates_or_leaks(state);
 }

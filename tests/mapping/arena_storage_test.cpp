@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <boost/json/monotonic_resource.hpp>
+
+#include <catch2/catch.hpp>
 
 #include <span>
 #include <string>
