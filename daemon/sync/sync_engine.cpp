@@ -51,7 +51,7 @@ sync_engine::sync_engine(asio::any_io_executor executor, const config& settings,
       payer_(http_, settings), salesforce_(http_, settings, executor), datacloud_(http_, settings, executor),
       tokens_(executor, repo_, payer_),
       page_slots_(executor, static_cast<std::size_t>(std::max(2, 2 * settings.max_concurrent_bundle_calls))),
-      creates_(executor), api_jobs_(executor)
+      api_jobs_(executor)
 {
     http_.set_observer([this](const coro::request_outcome& outcome) { metrics_.record_outcome(outcome); });
 }
@@ -113,7 +113,6 @@ coro::awaitable<run_totals> sync_engine::run_patient(patient_record patient)
     start_progress(1);
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
     services.page_slots = &page_slots_;
-    services.creates = &creates_;
     services.on_eobs_fetched = progress_callback();
     const std::string trigger = "manual";
     auto result = co_await run_sync_job(services, std::move(patient), trigger);
@@ -168,7 +167,6 @@ coro::awaitable<void> sync_engine::api_job(patient_record patient, job_options o
     restore_pause();
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
     services.page_slots = &page_slots_;
-    services.creates = &creates_;
     co_await run_sync_job(services, std::move(patient), std::move(options));
     persist_pause();
     if (!stopping_)
@@ -202,7 +200,6 @@ coro::awaitable<void> sync_engine::job_worker(
 {
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
     services.page_slots = &page_slots_;
-    services.creates = &creates_;
     services.on_eobs_fetched = progress_callback();
     const std::string trigger = "schedule";
     while (!queue->empty() && !stopping_)

@@ -19,7 +19,6 @@
 #include "daemon/payer/token_manager.hpp"
 #include "daemon/salesforce/salesforce_client.hpp"
 #include "daemon/service/config.hpp"
-#include "daemon/sync/create_guard.hpp"
 #include "daemon/sync/repository.hpp"
 #include "daemon/sync/sync_job.hpp"
 #include "store/database.hpp"
@@ -135,7 +134,6 @@ private:
     // Two pages per Healthcare API call slot keep Health Cloud busy while bounding memory by a
     // number of pages that does not grow with the number of jobs.
     coro::async_semaphore page_slots_;
-    create_guard creates_;
     coro::task_group api_jobs_;
     bool stopping_ = false;
     std::optional<int> progress_fd_;

@@ -19,7 +19,6 @@
 namespace bbsync {
 
 struct config;
-class create_guard;
 class datacloud_client;
 class payer_client;
 class salesforce_client;
@@ -47,9 +46,6 @@ struct sync_services
     // Slots that bound the EOB pages all jobs hold in memory, from the fetch until Health Cloud
     // has returned results for them. Null leaves only each job's batchCount as a bound.
     coro::async_semaphore* page_slots = nullptr;
-    // Keeps bundles that create the same resource apart across all jobs. Null gives each job
-    // its own guard.
-    create_guard* creates = nullptr;
 };
 
 // Options of one job: its trigger and the choices of the caller that started it.
