@@ -1,133 +1,142 @@
 #include "daemon/sync/eob_ledger.hpp"
 
-#include <functional>
-#include <limits>
-#include <stdexcept>
-
 #include "daemon/common/fhir_instant.hpp"
 
 namespace bbsync {
+namespace {
+
+constexpr std::string_view schema = R"sql(
+    PRAGMA journal_mode = OFF;
+    PRAGMA synchronous = OFF;
+    PRAGMA cache_size = -2048;
+    CREATE TABLE eob (
+        ledger    INTEGER NOT NULL,
+        position  INTEGER NOT NULL,
+        id        TEXT NOT NULL,
+        time_us   INTEGER,
+        time_text TEXT,
+        confirmed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (ledger, position),
+        UNIQUE (ledger, id)
+    ) WITHOUT ROWID;
+)sql";
+
+store::database open_scratch()
+{
+    // An empty path makes SQLite create a private temporary file, deleted when it is closed.
+    auto db = store::database::open("");
+    db.execute(schema);
+    return db;
+}
+
+}  // namespace
+
+ledger_store::ledger_store()
+    : db_(open_scratch()),
+      insert_(db_.prepare(
+          "INSERT OR IGNORE INTO eob (ledger, position, id, time_us, time_text) VALUES (?1, ?2, ?3, ?4, ?5)"
+      )),
+      confirm_(db_.prepare("UPDATE eob SET confirmed = ?3 WHERE ledger = ?1 AND position = ?2")),
+      count_confirmed_(db_.prepare("SELECT count(*) FROM eob WHERE ledger = ?1 AND confirmed")),
+      unconfirmed_(db_.prepare(
+          "SELECT count(*) - count(time_us), min(time_us) FROM eob WHERE ledger = ?1 AND NOT confirmed"
+      )),
+      best_confirmed_(db_.prepare(
+          "SELECT time_us, time_text FROM eob WHERE ledger = ?1 AND confirmed AND time_us IS NOT NULL "
+          "AND (?2 IS NULL OR time_us < ?2) ORDER BY time_us DESC LIMIT 1"
+      )),
+      remove_(db_.prepare("DELETE FROM eob WHERE ledger = ?1"))
+{}
+
+eob_ledger::eob_ledger(ledger_store& store) : store_(store), ledger_(store.new_ledger()) {}
+
+eob_ledger::~eob_ledger()
+{
+    // Best effort: a scratch row left behind costs disk space until the process ends, nothing more.
+    try
+    {
+        store_.remove_.bind(1, ledger_).execute();
+    }
+    catch (...)
+    {
+        store_.remove_.reset();
+    }
+}
 
 std::optional<std::size_t> eob_ledger::add(std::string_view id, std::string_view last_updated)
 {
-    if (entries_.size() >= std::numeric_limits<std::uint32_t>::max() / 2 ||
-        id_texts_.size() + id.size() > std::numeric_limits<std::uint32_t>::max())
+    auto& insert = store_.insert_;
+    insert.bind(1, ledger_).bind(2, static_cast<std::int64_t>(size_)).bind(3, id);
+    // Only a parsed time is compared or returned.
+    if (const auto parsed = parse_fhir_instant(last_updated))
     {
-        throw std::length_error("too many EOBs in one job: the EOB ledger holds at most 2^31");
+        insert.bind(4, static_cast<std::int64_t>(parsed->time_since_epoch().count())).bind(5, last_updated);
     }
-    if ((entries_.size() + 1) * 2 > index_.size())
+    else
     {
-        grow_index();
+        insert.bind(4, nullptr).bind(5, nullptr);
     }
-    const std::size_t mask = index_.size() - 1;
-    const std::size_t hash = std::hash<std::string_view>{}(id);
-    std::size_t slot = hash & mask;
-    while (index_[slot] != 0)
-    {
-        if (id_at(index_[slot] - 1) == id)
-        {
-            return std::nullopt;
-        }
-        slot = (slot + 1) & mask;
-    }
-
-    const auto index = static_cast<std::uint32_t>(entries_.size());
-    ids_.push_back({static_cast<std::uint32_t>(id_texts_.size()), static_cast<std::uint32_t>(id.size())});
-    id_texts_.append(id);
-    index_[slot] = index + 1;
-
-    entry added;
-    // Only a parsed time is compared or returned, and a FHIR instant fits in 255 characters.
-    if (auto parsed = parse_fhir_instant(last_updated); parsed && last_updated.size() <= 255)
-    {
-        added.has_time = true;
-        added.last_updated_us = parsed->time_since_epoch().count();
-        added.text_offset = static_cast<std::uint32_t>(time_texts_.size());
-        added.text_size = static_cast<std::uint8_t>(last_updated.size());
-        time_texts_.append(last_updated);
-    }
-    entries_.push_back(added);
-    return index;
-}
-
-std::size_t eob_ledger::confirmed_count() const noexcept
-{
-    std::size_t count = 0;
-    for (const auto& eob : entries_)
-    {
-        count += eob.confirmed ? 1 : 0;
-    }
-    return count;
-}
-
-std::optional<std::string> eob_ledger::advance_watermark(const std::optional<std::string>& current) const
-{
-    // The earliest unconfirmed EOB bounds the watermark from above (exclusive).
-    std::optional<std::int64_t> blocked_at;
-    for (const auto& eob : entries_)
-    {
-        if (eob.confirmed)
-        {
-            continue;
-        }
-        if (!eob.has_time)
-        {
-            return std::nullopt;
-        }
-        if (!blocked_at || eob.last_updated_us < *blocked_at)
-        {
-            blocked_at = eob.last_updated_us;
-        }
-    }
-
-    const entry* best = nullptr;
-    for (const auto& eob : entries_)
-    {
-        if (!eob.confirmed || !eob.has_time || (blocked_at && eob.last_updated_us >= *blocked_at))
-        {
-            continue;
-        }
-        if (best == nullptr || eob.last_updated_us > best->last_updated_us)
-        {
-            best = &eob;
-        }
-    }
-    if (best == nullptr)
+    insert.execute();
+    if (store_.db_.changes() == 0)
     {
         return std::nullopt;
     }
+    return size_++;
+}
+
+void eob_ledger::set_confirmed(std::size_t index, bool confirmed)
+{
+    store_.confirm_.bind(1, ledger_)
+        .bind(2, static_cast<std::int64_t>(index))
+        .bind(3, confirmed ? 1 : 0)
+        .execute();
+}
+
+std::size_t eob_ledger::confirmed_count()
+{
+    auto& count = store_.count_confirmed_;
+    count.bind(1, ledger_);
+    count.step();
+    const auto confirmed = count.column_int64(0);
+    count.reset();
+    return static_cast<std::size_t>(confirmed);
+}
+
+std::optional<std::string> eob_ledger::advance_watermark(const std::optional<std::string>& current)
+{
+    // The earliest unconfirmed EOB bounds the watermark from above (exclusive); one without a
+    // usable time proves nothing.
+    auto& unconfirmed = store_.unconfirmed_;
+    unconfirmed.bind(1, ledger_);
+    unconfirmed.step();
+    const auto without_time = unconfirmed.column_int64(0);
+    const auto blocked_at = unconfirmed.column_optional_int64(1);
+    unconfirmed.reset();
+    if (without_time > 0)
+    {
+        return std::nullopt;
+    }
+
+    auto& best = store_.best_confirmed_;
+    best.bind(1, ledger_).bind(2, blocked_at);
+    if (!best.step())
+    {
+        best.reset();
+        return std::nullopt;
+    }
+    const auto best_us = best.column_int64(0);
+    auto text = best.column_text(1);
+    best.reset();
+
     if (current)
     {
         const auto current_instant = parse_fhir_instant(*current);
-        if (current_instant && best->last_updated_us <= current_instant->time_since_epoch().count())
+        if (current_instant && best_us <= current_instant->time_since_epoch().count())
         {
             return std::nullopt;
         }
     }
-    return time_texts_.substr(best->text_offset, best->text_size);
-}
-
-std::string_view eob_ledger::id_at(std::uint32_t index) const noexcept
-{
-    const auto& span = ids_[index];
-    return std::string_view(id_texts_).substr(span.offset, span.size);
-}
-
-void eob_ledger::grow_index()
-{
-    std::vector<std::uint32_t> grown(index_.empty() ? 64 : index_.size() * 2, 0);
-    const std::size_t mask = grown.size() - 1;
-    for (std::uint32_t i = 0; i < ids_.size(); ++i)
-    {
-        const std::size_t hash = std::hash<std::string_view>{}(id_at(i));
-        std::size_t slot = hash & mask;
-        while (grown[slot] != 0)
-        {
-            slot = (slot + 1) & mask;
-        }
-        grown[slot] = i + 1;
-    }
-    index_ = std::move(grown);
+    return text;
 }
 
 }  // namespace bbsync

@@ -6,57 +6,70 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "store/database.hpp"
+#include "store/statement.hpp"
 
 namespace bbsync {
 
+// Scratch storage for the EOB ledgers of all jobs: a private temporary SQLite database that
+// SQLite deletes on close. A job of a patient with a long history records thousands of EOBs, so
+// they go to this file, and memory holds only its page cache, whatever the history length. The
+// file is never synced: it holds nothing that must survive the process.
+class ledger_store
+{
+public:
+    // Opens the scratch database. Throws store::error when SQLite cannot create it, for example
+    // when its temporary directory (SQLITE_TMPDIR, else TMPDIR, else /var/tmp or /tmp) is not
+    // writable.
+    ledger_store();
+
+    // Returns a ledger id that no other ledger of this store uses.
+    std::int64_t new_ledger() noexcept { return ++last_ledger_; }
+
+private:
+    friend class eob_ledger;
+
+    store::database db_;
+    store::statement insert_;
+    store::statement confirm_;
+    store::statement count_confirmed_;
+    store::statement unconfirmed_;
+    store::statement best_confirmed_;
+    store::statement remove_;
+    std::int64_t last_ledger_ = 0;
+};
+
 // What a job remembers of every EOB it fetched: the id, to skip an EOB that a later page repeats,
-// and meta.lastUpdated with the write outcome, to place the watermark. A job of a patient with a
-// long history keeps thousands of entries for its whole run, so they are packed. Ids and times
-// share one text buffer each, and the rest takes 24 bytes per EOB plus a hash index.
+// and meta.lastUpdated with the write outcome, to place the watermark. Kept in a ledger_store;
+// the rows go when the ledger is destroyed. Single-threaded, like the jobs.
 class eob_ledger
 {
 public:
-    // Records an EOB. Returns its index, or nullopt when the id was recorded before. The
-    // EOB starts unconfirmed.
+    explicit eob_ledger(ledger_store& store);
+    eob_ledger(const eob_ledger&) = delete;
+    eob_ledger& operator=(const eob_ledger&) = delete;
+    ~eob_ledger();
+
+    // Records an EOB. Returns its index, or nullopt when the id was recorded before. The EOB
+    // starts unconfirmed. Throws store::error when the scratch database fails.
     std::optional<std::size_t> add(std::string_view id, std::string_view last_updated);
 
     // Records whether Health Cloud confirmed every resource of EOB `index`.
-    void set_confirmed(std::size_t index, bool confirmed) { entries_.at(index).confirmed = confirmed; }
+    void set_confirmed(std::size_t index, bool confirmed);
 
-    std::size_t size() const noexcept { return entries_.size(); }
-    std::size_t confirmed_count() const noexcept;
+    std::size_t size() const noexcept { return size_; }
+    std::size_t confirmed_count();
 
     // Returns the new watermark: the highest lastUpdated such that every EOB updated at or before
     // it is confirmed. Returns nullopt when that is not later than `current`, or when an
     // unconfirmed EOB has no lastUpdated that parses as a FHIR instant.
-    std::optional<std::string> advance_watermark(const std::optional<std::string>& current) const;
+    std::optional<std::string> advance_watermark(const std::optional<std::string>& current);
 
 private:
-    struct entry
-    {
-        std::int64_t last_updated_us = 0;  // microseconds since the epoch, when has_time
-        std::uint32_t text_offset = 0;     // lastUpdated text in time_texts_, when has_time
-        std::uint8_t text_size = 0;
-        bool has_time = false;
-        bool confirmed = false;
-    };
-    struct id_span
-    {
-        std::uint32_t offset = 0;
-        std::uint32_t size = 0;
-    };
-
-    std::string_view id_at(std::uint32_t index) const noexcept;
-    void grow_index();
-
-    std::vector<entry> entries_;
-    std::vector<id_span> ids_;
-    std::string id_texts_;
-    std::string time_texts_;
-    // Open addressing: entry index + 1 per slot, or 0 for an empty slot. The size is a power of
-    // two, and at most half of the slots are used.
-    std::vector<std::uint32_t> index_;
+    ledger_store& store_;
+    std::int64_t ledger_;
+    std::size_t size_ = 0;
 };
 
 }  // namespace bbsync

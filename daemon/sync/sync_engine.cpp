@@ -113,6 +113,7 @@ coro::awaitable<run_totals> sync_engine::run_patient(patient_record patient)
     start_progress(1);
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
     services.page_slots = &page_slots_;
+    services.ledgers = &ledgers_;
     services.on_eobs_fetched = progress_callback();
     const std::string trigger = "manual";
     auto result = co_await run_sync_job(services, std::move(patient), trigger);
@@ -167,6 +168,7 @@ coro::awaitable<void> sync_engine::api_job(patient_record patient, job_options o
     restore_pause();
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
     services.page_slots = &page_slots_;
+    services.ledgers = &ledgers_;
     co_await run_sync_job(services, std::move(patient), std::move(options));
     persist_pause();
     if (!stopping_)
@@ -200,6 +202,7 @@ coro::awaitable<void> sync_engine::job_worker(
 {
     sync_services services{settings_, repo_, payer_, salesforce_, tokens_, &metrics_, &datacloud_};
     services.page_slots = &page_slots_;
+    services.ledgers = &ledgers_;
     services.on_eobs_fetched = progress_callback();
     const std::string trigger = "schedule";
     while (!queue->empty() && !stopping_)

@@ -19,6 +19,7 @@
 #include "daemon/payer/token_manager.hpp"
 #include "daemon/salesforce/salesforce_client.hpp"
 #include "daemon/service/config.hpp"
+#include "daemon/sync/eob_ledger.hpp"
 #include "daemon/sync/repository.hpp"
 #include "daemon/sync/sync_job.hpp"
 #include "store/database.hpp"
@@ -134,6 +135,7 @@ private:
     // Two pages per Healthcare API call slot keep Health Cloud busy while bounding memory by a
     // number of pages that does not grow with the number of jobs.
     coro::async_semaphore page_slots_;
+    ledger_store ledgers_;
     coro::task_group api_jobs_;
     bool stopping_ = false;
     std::optional<int> progress_fd_;

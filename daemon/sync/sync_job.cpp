@@ -137,7 +137,8 @@ public:
           recorded_(!options.job_id.empty()), given_token_(std::move(options.access_token)),
           claim_data_ingestion_(options.claim_data_ingestion.value_or(
               patient_.claim_data_ingestion.value_or(services.settings.claim_data_ingestion)
-          ))
+          )),
+          ledger_(ledgers())
     {}
 
     void start()
@@ -828,6 +829,15 @@ private:
         }
     }
 
+    ledger_store& ledgers()
+    {
+        if (services_.ledgers != nullptr)
+        {
+            return *services_.ledgers;
+        }
+        return own_ledgers_.emplace();
+    }
+
     // The job's create guard, made on first use with the job's executor.
     coro::awaitable<create_guard*> guard()
     {
@@ -1281,7 +1291,9 @@ private:
     std::int64_t pages_ = 0;
     std::int64_t coverage_count_ = 0;
     std::vector<int> pending_offsets_;
-    // Every EOB fetched, for repeats and the watermark.
+    // Every EOB fetched, for repeats and the watermark, in the process's scratch database or, when
+    // the caller gave none, in one of this job's own.
+    std::optional<ledger_store> own_ledgers_;
     eob_ledger ledger_;
     // Keeps this job's bundles that create the same resource (an EOB's repeated root, a shared
     // Practitioner) from being in flight together.

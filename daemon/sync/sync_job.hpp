@@ -20,6 +20,7 @@ namespace bbsync {
 
 struct config;
 class datacloud_client;
+class ledger_store;
 class payer_client;
 class salesforce_client;
 class token_manager;
@@ -46,6 +47,8 @@ struct sync_services
     // Slots that bound the EOB pages all jobs hold in memory, from the fetch until Health Cloud
     // has returned results for them. Null leaves only each job's batchCount as a bound.
     coro::async_semaphore* page_slots = nullptr;
+    // Scratch storage for the EOB ids and times each job records. Null gives each job its own.
+    ledger_store* ledgers = nullptr;
 };
 
 // Options of one job: its trigger and the choices of the caller that started it.

@@ -7,6 +7,7 @@
 #include "daemon/sync/eob_ledger.hpp"
 
 using bbsync::eob_ledger;
+using bbsync::ledger_store;
 
 namespace {
 
@@ -17,22 +18,17 @@ struct eob_state
     bool confirmed = false;
 };
 
-eob_state eob(const std::string& last_updated, bool confirmed)
-{
-    return {last_updated, confirmed};
-}
+eob_state eob(const std::string& last_updated, bool confirmed) { return {last_updated, confirmed}; }
 
-eob_state eob_without_last_updated(bool confirmed)
-{
-    return {"", confirmed};
-}
+eob_state eob_without_last_updated(bool confirmed) { return {"", confirmed}; }
 
 // Records the EOBs under distinct ids and returns the ledger's new watermark.
 std::optional<std::string> advance_watermark(
     const std::optional<std::string>& current, const std::vector<eob_state>& eobs
 )
 {
-    eob_ledger ledger;
+    ledger_store store;
+    eob_ledger ledger(store);
     for (const auto& state : eobs)
     {
         const auto index = ledger.add("eob-" + std::to_string(ledger.size()), state.last_updated);
@@ -140,7 +136,8 @@ TEST_CASE("watermark compares offsets as instants", "[daemon]")
 
 TEST_CASE("ledger skips a repeated EOB id", "[daemon]")
 {
-    eob_ledger ledger;
+    ledger_store store;
+    eob_ledger ledger(store);
     CHECK(ledger.add("carrier--1", "2024-01-01T00:00:00Z") == 0u);
     CHECK(ledger.add("carrier--2", "2024-01-02T00:00:00Z") == 1u);
     CHECK(ledger.add("carrier--1", "2024-01-03T00:00:00Z") == std::nullopt);
@@ -153,11 +150,11 @@ TEST_CASE("ledger skips a repeated EOB id", "[daemon]")
     CHECK(ledger.advance_watermark(std::nullopt) == "2024-01-02T00:00:00Z");
 }
 
-TEST_CASE("ledger keeps every id as its index grows", "[daemon]")
+TEST_CASE("ledger keeps thousands of distinct ids", "[daemon]")
 {
-    // 5,000 ids take the index through seven doublings; ids that share prefixes and lengths
-    // must all stay distinct and findable.
-    eob_ledger ledger;
+    // Ids that share prefixes and lengths must all stay distinct and findable.
+    ledger_store store;
+    eob_ledger ledger(store);
     for (int i = 0; i < 5000; ++i)
     {
         const auto index = ledger.add("pde--" + std::to_string(i), "2024-01-01T00:00:00Z");
@@ -174,10 +171,33 @@ TEST_CASE("ledger keeps every id as its index grows", "[daemon]")
     CHECK(ledger.confirmed_count() == 0);
 }
 
+TEST_CASE("ledgers of one store stay apart", "[daemon]")
+{
+    ledger_store store;
+    eob_ledger first(store);
+    CHECK(first.add("carrier--1", "2024-01-01T00:00:00Z") == 0u);
+    first.set_confirmed(0, true);
+    {
+        // Another job may fetch the same EOB id; its confirmations are its own.
+        eob_ledger second(store);
+        CHECK(second.add("carrier--1", "2024-01-05T00:00:00Z") == 0u);
+        CHECK(second.confirmed_count() == 0);
+        CHECK(second.advance_watermark(std::nullopt) == std::nullopt);
+    }
+    CHECK(first.confirmed_count() == 1);
+    CHECK(first.advance_watermark(std::nullopt) == "2024-01-01T00:00:00Z");
+
+    // A ledger made after another was destroyed starts empty.
+    eob_ledger third(store);
+    CHECK(third.size() == 0);
+    CHECK(third.add("carrier--1", "2024-01-02T00:00:00Z") == 0u);
+}
+
 TEST_CASE("ledger returns the watermark text as received", "[daemon]")
 {
     // The text goes back to the payer in _lastUpdated, so it keeps its offset and precision.
-    eob_ledger ledger;
+    ledger_store store;
+    eob_ledger ledger(store);
     ledger.set_confirmed(*ledger.add("a", "2024-01-01T10:00:00.123456+02:00"), true);
     ledger.set_confirmed(*ledger.add("b", "2024-01-01T07:00:00Z"), true);
     CHECK(ledger.advance_watermark(std::nullopt) == "2024-01-01T10:00:00.123456+02:00");
