@@ -23,7 +23,7 @@ constexpr std::string_view schema = R"sql(
 
 store::database open_scratch()
 {
-    // An empty path makes SQLite create a private temporary file, deleted when it is closed.
+    // An empty path makes SQLite create a private temporary file, unlinked once it is open.
     auto db = store::database::open("");
     db.execute(schema);
     return db;

@@ -12,10 +12,10 @@
 
 namespace bbsync {
 
-// Scratch storage for the EOB ledgers of all jobs: a private temporary SQLite database that
-// SQLite deletes on close. A job of a patient with a long history records thousands of EOBs, so
-// they go to this file, and memory holds only its page cache, whatever the history length. The
-// file is never synced: it holds nothing that must survive the process.
+// Scratch storage for the EOB ledgers of all jobs: a private temporary SQLite database, whose
+// file SQLite unlinks as soon as it creates it. A job of a patient with a long history records
+// thousands of EOBs, so they go to this file, and memory holds only its page cache. The file is
+// never synced, because nothing in it must survive the process.
 class ledger_store
 {
 public:
@@ -40,9 +40,9 @@ private:
     std::int64_t last_ledger_ = 0;
 };
 
-// What a job remembers of every EOB it fetched: the id, to skip an EOB that a later page repeats,
-// and meta.lastUpdated with the write outcome, to place the watermark. Kept in a ledger_store;
-// the rows go when the ledger is destroyed. Single-threaded, like the jobs.
+// The record a job keeps of every EOB it fetched: the id, to skip an EOB that a later page
+// repeats, and meta.lastUpdated with the write outcome, to place the watermark. The rows live in
+// a ledger_store and go when the ledger is destroyed. Single-threaded, like the jobs.
 class eob_ledger
 {
 public:
