@@ -2,7 +2,7 @@
 # Benchmarks the whole daemon against bbsync-sandbox and prints a summary table.
 #
 # Usage: bench/run.sh [--quick | --profile [--eobs M] | --case P M] [--build-dir DIR] [--out DIR] [--keep]
-#   --quick       smaller runs, about 3 minutes instead of about 15
+#   --quick       smaller runs, about 2 minutes instead of about 6
 #   --case        only one run of P patients x M EOBs at concurrency P, printed as key=value pairs
 #   --profile     only one run of 50 patients x M EOBs (default 200) under `perf record -g`, then
 #                 the functions with the most samples (perf report --no-children) in profile.txt
@@ -120,7 +120,7 @@ write_config() {
         echo "bluebuttonapi.host = $(endpoint "$dir" payer)"
         echo "bluebuttonapi.clientId = $(jq -r .payer_client_id "$ready")"
         echo "bluebuttonapi.clientSecret = $(jq -r .payer_client_secret "$ready")"
-        echo "bluebuttonapi.eobEndpoint.count = 50"
+        echo "bluebuttonapi.eobEndpoint.count = ${page_size:-50}"
         echo "bluebuttonIntegration.maxConcurrentSyncMessages = $concurrency"
         echo "bluebuttonIntegration.batchCount = $batch"
         echo "hcOrg.tokenUrl = https://$(endpoint "$dir" salesforce)/services/oauth2/token"
@@ -297,6 +297,7 @@ if [[ $quick -eq 1 ]]; then
     rss_eobs=100
     latency_eobs=200
     latency_all_eobs=40
+    history_long=200
     commit_shape=(10 200)
     ready_runs=3
     floor_seconds=0.3
@@ -306,6 +307,7 @@ else
     rss_eobs=250
     latency_eobs=500
     latency_all_eobs=100
+    history_long=2000
     commit_shape=(20 500)
     ready_runs=7
     floor_seconds=1
@@ -326,6 +328,9 @@ for m in "${scale_sizes[@]}"; do
     run_case "scale_$((50 * m))" 50 "$m" 50 5
 done
 run_case history_10 50 10 50 5
+# History length at the same page fill: history_10 fetches one page of 10 EOBs per patient,
+# this one many such pages.
+page_size=10 run_case history_long_p10 50 "$history_long" 50 5
 for n in "${rss_levels[@]}"; do
     run_case "rss_n$n" "$n" "$rss_eobs" "$n" 5
 done
@@ -377,6 +382,10 @@ summary="$out/summary.txt"
     awk -v a="$rss_small" -v b="$rss_large" -v c="$largest" 'BEGIN {
         printf "Peak RSS, 50 concurrent patients: 10 EOBs each %.1f MB, %s %.1f MB (target <= 64 MB%s)\n",
                a / 1024, c, b / 1024, (b / 1024 <= 64 ? "" : ", MISSED") }'
+
+    awk -v a="$rss_small" -v b="$(field history_long_p10 max_rss_kb)" -v m="$history_long" 'BEGIN {
+        printf "Peak RSS at the same page fill (10 EOBs per page): 10 EOBs each %.1f MB, %d EOBs each %.1f MB\n",
+               a / 1024, m, b / 1024 }'
 
     for n in "${rss_levels[@]}"; do
         echo "$n $(field "rss_n$n" max_rss_kb)"
