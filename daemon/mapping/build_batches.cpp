@@ -56,7 +56,8 @@ json::object make_entry(const mapped_resource& resource)
 class batch_packer
 {
 public:
-    batch_packer(std::size_t max_entries, bool build_json) : max_entries_(max_entries), build_json_(build_json)
+    batch_packer(std::size_t max_entries, bool build_json)
+        : max_entries_(max_entries), build_json_(build_json)
     {}
 
     void add(std::span<const eob_mapping> eobs, std::size_t eob_index, std::size_t resource_index)

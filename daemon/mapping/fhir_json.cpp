@@ -382,20 +382,11 @@ std::string serialize_fhir_json(const json::object& object)
     return out;
 }
 
-void append_fhir_json(std::string& out, const json::value& value)
-{
-    append_value(out, value);
-}
+void append_fhir_json(std::string& out, const json::value& value) { append_value(out, value); }
 
-void append_fhir_json(std::string& out, const json::object& object)
-{
-    append_object(out, object);
-}
+void append_fhir_json(std::string& out, const json::object& object) { append_object(out, object); }
 
-void append_json_string(std::string& out, std::string_view text)
-{
-    append_escaped(out, text);
-}
+void append_json_string(std::string& out, std::string_view text) { append_escaped(out, text); }
 
 std::optional<json::value> make_kept_number(std::string_view text)
 {

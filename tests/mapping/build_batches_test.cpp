@@ -237,7 +237,8 @@ TEST_CASE("serialized batch equals the serialized bundle object", "[mapping]")
 {
     // Two EOBs share Practitioners, and the inpatient EOB needs more than one bundle.
     std::vector<eob_mapping> eobs;
-    for (const auto* name : {"eobReadInpatient.json", "eobReadCarrier.json", "eobReadPde.json", "eobReadCarrier.json"})
+    for (const auto* name :
+         {"eobReadInpatient.json", "eobReadCarrier.json", "eobReadPde.json", "eobReadCarrier.json"})
     {
         eobs.push_back(map_fixture(std::string("bluebutton/bfd-endpoint-responses-v2/") + name));
     }
