@@ -408,19 +408,9 @@ coro::awaitable<outcome<batch_entries>> salesforce_client::send_bundle_text(
 
 coro::awaitable<outcome<void>> salesforce_client::upsert_job(const job_record& job)
 {
-    if (auto paused = paused_failure())
+    if (auto stop = co_await prepare_sobject_write())
     {
-        co_return *paused;
-    }
-    // The instance origin is known once a token was obtained.
-    if (!instance_)
-    {
-        const std::optional<std::string> none;
-        auto token = co_await access_token(none);
-        if (!token)
-        {
-            co_return token.error();
-        }
+        co_return *stop;
     }
     coro::http_request request;
     request.method = "PATCH";
@@ -441,18 +431,7 @@ coro::awaitable<outcome<void>> salesforce_client::upsert_job(const job_record& j
     {
         co_return outcome<void>{};
     }
-    auto error_class = "salesforce.http_" + std::to_string(response->status);
-    const auto code = salesforce_error_code(response->body);
-    note_error_code(code);
-    if (!code.empty())
-    {
-        error_class += "." + code;
-    }
-    co_return failure{
-        error_class,
-        "Salesforce rejected the PatientSyncJob__c upsert with HTTP " + std::to_string(response->status) +
-            (code.empty() ? std::string() : " " + code),
-        response->status == 429 || response->status >= 500 || code == "UNABLE_TO_LOCK_ROW"};
+    co_return upsert_rejection(response->status, response->body, "upsert");
 }
 
 coro::awaitable<outcome<std::vector<record_upsert_result>>> salesforce_client::upsert_jobs(
@@ -466,18 +445,9 @@ coro::awaitable<outcome<std::vector<record_upsert_result>>> salesforce_client::u
             std::to_string(max_collection_records) + " per call"
         );
     }
-    if (auto paused = paused_failure())
+    if (auto stop = co_await prepare_sobject_write())
     {
-        co_return *paused;
-    }
-    if (!instance_)
-    {
-        const std::optional<std::string> none;
-        auto token = co_await access_token(none);
-        if (!token)
-        {
-            co_return token.error();
-        }
+        co_return *stop;
     }
 
     // allOrNone false: one bad record must not hold back the others.
@@ -506,18 +476,7 @@ coro::awaitable<outcome<std::vector<record_upsert_result>>> salesforce_client::u
     }
     if (response->status != 200)
     {
-        auto error_class = "salesforce.http_" + std::to_string(response->status);
-        const auto code = salesforce_error_code(response->body);
-        note_error_code(code);
-        if (!code.empty())
-        {
-            error_class += "." + code;
-        }
-        co_return failure{
-            error_class,
-            "Salesforce rejected the PatientSyncJob__c Collections upsert with HTTP " +
-                std::to_string(response->status) + (code.empty() ? std::string() : " " + code),
-            response->status == 429 || response->status >= 500 || code == "UNABLE_TO_LOCK_ROW"};
+        co_return upsert_rejection(response->status, response->body, "Collections upsert");
     }
     boost::system::error_code ec;
     auto body = json::parse(response->body, ec);
@@ -618,6 +577,41 @@ void salesforce_client::note_error_code(const std::string& error_code)
         );
     }
     pause_writes(until, std::string("salesforce.") + request_limit_exceeded);
+}
+
+coro::awaitable<std::optional<failure>> salesforce_client::prepare_sobject_write()
+{
+    if (auto paused = paused_failure())
+    {
+        co_return paused;
+    }
+    // The instance origin is known once a token was obtained.
+    if (!instance_)
+    {
+        const std::optional<std::string> none;
+        auto token = co_await access_token(none);
+        if (!token)
+        {
+            co_return token.error();
+        }
+    }
+    co_return std::nullopt;
+}
+
+failure salesforce_client::upsert_rejection(unsigned status, const std::string& body, std::string_view what)
+{
+    auto error_class = "salesforce.http_" + std::to_string(status);
+    const auto code = salesforce_error_code(body);
+    note_error_code(code);
+    if (!code.empty())
+    {
+        error_class += "." + code;
+    }
+    return failure{
+        error_class,
+        "Salesforce rejected the PatientSyncJob__c " + std::string(what) + " with HTTP " +
+            std::to_string(status) + (code.empty() ? std::string() : " " + code),
+        status == 429 || status >= 500 || code == "UNABLE_TO_LOCK_ROW"};
 }
 
 std::optional<failure> salesforce_client::paused_failure() const

@@ -157,6 +157,14 @@ private:
         const char* error_prefix
     );
 
+    // Returns the failure that stops an sObject write before it is sent: the pause, or a failed
+    // token request when the instance origin is not known yet.
+    coro::awaitable<std::optional<failure>> prepare_sobject_write();
+
+    // Returns the failure for a PatientSyncJob__c upsert rejected with `status`, classed by the
+    // Salesforce errorCode in `body`. `what` names the request in the message.
+    failure upsert_rejection(unsigned status, const std::string& body, std::string_view what);
+
     // Pauses writes when `error_code` is REQUEST_LIMIT_EXCEEDED.
     void note_error_code(const std::string& error_code);
     std::optional<failure> paused_failure() const;
