@@ -273,7 +273,7 @@ coro::awaitable<void> run_session(tls_stream stream, sandbox_state& state, host_
         else
         {
             ++in_flight;
-            // A bundle's conditional creates are in progress from arrival until the answer.
+            // A bundle's conditional creates are in progress from arrival until the response.
             std::vector<std::string> conditions;
             if (host == host_kind::healthcloud && !is_admin && request.method() == http::verb::post)
             {

@@ -710,7 +710,7 @@ private:
 
     // Sends every resource of `eobs` in batch bundles and merges each entry's result into
     // `results`: a success replaces an earlier failure, and the first failure is kept. Up to
-    // bundle.maxConcurrentCalls bundles are in flight at once, so a page holds its slot for a few
+    // bundle.maxConcurrentCalls bundles are in flight at once, so a page keeps its slot for a few
     // round trips rather than one per bundle.
     coro::awaitable<void> send_resources(
         std::span<const mapping::eob_mapping> eobs, std::vector<std::vector<batch_entry_result>>& results
@@ -760,7 +760,8 @@ private:
         }
     }
 
-    // Sends the batches of `batches` from index `next` on, one at a time, until none is left.
+    // Takes the next unsent batch from `batches` and sends it, until none is left. Workers share
+    // `next`, the index of the first batch not taken yet.
     coro::awaitable<void> batch_worker(
         std::span<const mapping::eob_mapping> eobs,
         const std::vector<mapping::batch_bundle>& batches,
@@ -775,13 +776,15 @@ private:
         }
     }
 
+    // Sends one batch bundle and merges its entry results into `results`.
     coro::awaitable<void> send_batch(
         std::span<const mapping::eob_mapping> eobs,
         std::span<const mapping::bundle_entry_ref> entries,
         std::vector<std::vector<batch_entry_result>>& results
     )
     {
-        // Conditional creates of one resource must not overlap: a server can let both create.
+        // Conditional creates of one resource must not overlap, because a server can then create
+        // the resource twice.
         std::vector<std::string> urls;
         urls.reserve(entries.size());
         for (const auto& ref : entries)
@@ -808,15 +811,15 @@ private:
                 }
                 continue;
             }
-            const auto& answer = (*outcome)[i];
+            const auto& entry_result = (*outcome)[i];
             const auto& resource = eobs[ref.eob_index].resources[ref.resource_index];
-            if (is_success(answer.status))
+            if (is_success(entry_result.status))
             {
                 if (!is_success(current.status))
                 {
-                    current = answer;
+                    current = entry_result;
                 }
-                learn_practitioner(resource, answer);
+                learn_practitioner(resource, entry_result);
                 if (awaited_urls_.contains(resource.full_url))
                 {
                     confirmed_urls_.insert(resource.full_url);
@@ -824,11 +827,12 @@ private:
             }
             else if (current.status == 0 || current.status == 1)
             {
-                current = answer;
+                current = entry_result;
             }
         }
     }
 
+    // Returns the process's scratch store, or this job's own when the caller gave none.
     ledger_store& ledgers()
     {
         if (services_.ledgers != nullptr)

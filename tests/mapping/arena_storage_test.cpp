@@ -73,7 +73,7 @@ TEST_CASE("mapped output owns none of the parsed page's arena", "[mapping]")
 
         mapping_context context;
         context.sf_patient_id = test_patient_id;
-        // A search page holds its EOBs in entry[].resource; a read is the EOB itself.
+        // A search page contains its EOBs in entry[].resource, and a read returns the EOB itself.
         const auto* entries = parsed->as_object().if_contains("entry");
         const std::size_t count = entries != nullptr ? entries->as_array().size() : 1;
         for (std::size_t i = 0; i < count; ++i)
@@ -81,7 +81,7 @@ TEST_CASE("mapped output owns none of the parsed page's arena", "[mapping]")
             const json::object& eob = entries != nullptr
                                           ? entries->as_array()[i].as_object().at("resource").as_object()
                                           : parsed->as_object();
-            // The walk sees the arena in the input, so a zero below means none was copied.
+            // The walk finds the arena in the input, so a zero below means none was copied.
             REQUIRE(values_outside_default(eob) > 0);
 
             auto mapped = map_eob(eob, context);

@@ -416,7 +416,7 @@ TEST_CASE("connection_close fault closes after the response", "[sandbox]")
 
 TEST_CASE("idle_close fault closes idle keep-alive connections", "[sandbox]")
 {
-    // The idle time is long enough that a client delayed by a loaded machine still sees most of it.
+    // The idle time is long enough that a client delayed by a loaded machine still measures most of it.
     auto sandbox = start_with("payer:/v2:all:idle_close=1000");
     const auto token = sandbox.payer_access_token(0);
     tls_connection connection(sandbox, "payer");
