@@ -126,6 +126,26 @@ bbsync_result bbsync_workspace::add_patient(
     );
 }
 
+void bbsync_workspace::add_sandbox_patients(const sandbox_server& sandbox)
+{
+    for (std::size_t i = 0; i < sandbox.patients().size(); ++i)
+    {
+        const auto& patient = sandbox.patients().at(i).as_object();
+        const std::string sf_patient_id(patient.at("sf_patient_id").as_string());
+        const auto added = add_patient(
+            sf_patient_id,
+            std::string(patient.at("payer_patient_id").as_string()),
+            sandbox.original_refresh_token(i)
+        );
+        if (added.exit_code != 0)
+        {
+            throw std::runtime_error(
+                "bbsync patient add failed for " + sf_patient_id + "; see " + added.stderr_path.string()
+            );
+        }
+    }
+}
+
 json::array bbsync_workspace::jobs()
 {
     const auto result = run({"jobs", "--json", "--limit", "100000"});

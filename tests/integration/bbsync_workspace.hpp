@@ -49,6 +49,10 @@ public:
         const std::string& refresh_token
     );
 
+    // Adds every patient of the sandbox's patients.json with its original refresh token. Throws
+    // std::runtime_error naming the patient and the log when `bbsync patient add` fails.
+    void add_sandbox_patients(const sandbox_server& sandbox);
+
     // Returns the output of `bbsync jobs --json --limit 100000`, newest job first. Throws
     // std::runtime_error when bbsync fails or prints something that is not a JSON array.
     boost::json::array jobs();

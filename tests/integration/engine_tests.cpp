@@ -33,32 +33,11 @@ struct engine_fleet
           workspace(directory.path() / "bbsync", sandbox, "info")
     {
         workspace.append_config("bluebuttonapi.eobEndpoint.count = 5\n" + extra_config);
-        for (std::size_t i = 0; i < sandbox.patients().size(); ++i)
-        {
-            const auto& patient = sandbox.patients().at(i);
-            const auto added = workspace.add_patient(
-                std::string(patient.at("sf_patient_id").as_string()),
-                std::string(patient.at("payer_patient_id").as_string()),
-                sandbox.original_refresh_token(i)
-            );
-            INFO("patient add standard error in " << added.stderr_path);
-            REQUIRE(added.exit_code == 0);
-        }
+        workspace.add_sandbox_patients(sandbox);
     }
 
-    // Replaces the sandbox's fault set; the fault endpoint reads its body as JSON.
-    void set_faults(const std::vector<std::string>& specs)
-    {
-        json::array list;
-        for (const auto& spec : specs)
-        {
-            list.emplace_back(spec);
-        }
-        const auto response =
-            sandbox.post_form("payer", "/_sandbox/faults", json::serialize(json::object{{"faults", list}}));
-        INFO("POST /_sandbox/faults returned " << response.body);
-        REQUIRE(response.status == 200);
-    }
+    // Replaces the sandbox fault set, or clears it with an empty list.
+    void set_faults(const std::vector<std::string>& specs) { sandbox.set_faults(specs); }
 
     int run(const std::vector<std::string>& arguments)
     {

@@ -1,6 +1,7 @@
 #include "sandbox_server.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cctype>
 #include <chrono>
@@ -127,6 +128,22 @@ sandbox_server::sandbox_server(
 }
 
 sandbox_server::~sandbox_server() { stop_process(pid_, stop_grace); }
+
+void sandbox_server::set_faults(const std::vector<std::string>& specs) const
+{
+    boost::json::array list;
+    for (const auto& spec : specs)
+    {
+        list.emplace_back(spec);
+    }
+    // The fault endpoint reads its body as JSON whatever its Content-Type header declares.
+    const auto response =
+        post_form("payer", "/_sandbox/faults", boost::json::serialize(boost::json::object{{"faults", list}}));
+    if (response.status != 200)
+    {
+        throw std::runtime_error("POST /_sandbox/faults returned " + response.body);
+    }
+}
 
 std::string sandbox_server::original_refresh_token(std::size_t index) const
 {

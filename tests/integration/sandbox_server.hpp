@@ -56,6 +56,10 @@ public:
     // Throws like post_form.
     curl_response refresh_payer_token(const std::string& refresh_token) const;
 
+    // Replaces the fault set with `specs` (an empty list clears it). Throws std::runtime_error
+    // naming the sandbox's response when it rejects a spec.
+    void set_faults(const std::vector<std::string>& specs) const;
+
     // Returns GET /_sandbox/state. Throws std::runtime_error when it is not a JSON object.
     boost::json::object state() const;
 

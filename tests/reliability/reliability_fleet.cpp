@@ -92,22 +92,6 @@ int reliability_fleet::kill_now(int pid)
     return integration_tests::wait_for_exit(pid, std::chrono::seconds(30));
 }
 
-void reliability_fleet::set_faults(const std::vector<std::string>& specs)
-{
-    json::array list;
-    for (const auto& spec : specs)
-    {
-        list.emplace_back(spec);
-    }
-    // The fault endpoint reads its body as JSON whatever its Content-Type header declares.
-    const auto response =
-        sandbox.post_form("payer", "/_sandbox/faults", json::serialize(json::object{{"faults", list}}));
-    if (response.status != 200)
-    {
-        throw std::runtime_error("POST /_sandbox/faults returned " + response.body);
-    }
-}
-
 std::string reliability_fleet::sql(const std::string& statement)
 {
     const auto result = workspace.sqlite(statement);

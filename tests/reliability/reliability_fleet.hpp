@@ -65,7 +65,7 @@ public:
 
     // Replaces the sandbox's fault set (an empty list clears it). Throws std::runtime_error
     // when the sandbox rejects a spec.
-    void set_faults(const std::vector<std::string>& specs);
+    void set_faults(const std::vector<std::string>& specs) { sandbox.set_faults(specs); }
 
     // The latest value of `bbsync jobs --json`, newest job first.
     boost::json::array jobs() { return workspace.jobs(); }
