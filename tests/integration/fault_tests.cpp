@@ -42,33 +42,11 @@ struct fault_fleet
             "http.requestTimeout = 5\n" +
             extra_config
         );
-        for (std::size_t i = 0; i < sandbox.patients().size(); ++i)
-        {
-            const auto& patient = sandbox.patients().at(i);
-            const auto added = workspace.add_patient(
-                std::string(patient.at("sf_patient_id").as_string()),
-                std::string(patient.at("payer_patient_id").as_string()),
-                sandbox.original_refresh_token(i)
-            );
-            INFO("patient add standard error in " << added.stderr_path);
-            REQUIRE(added.exit_code == 0);
-        }
+        workspace.add_sandbox_patients(sandbox);
     }
 
-    // Replaces the sandbox's fault set. The fault endpoint reads the body as JSON whatever
-    // its content type, so the form helper can send it.
-    void set_faults(const std::vector<std::string>& specs)
-    {
-        json::array list;
-        for (const auto& spec : specs)
-        {
-            list.emplace_back(spec);
-        }
-        const auto response =
-            sandbox.post_form("payer", "/_sandbox/faults", json::serialize(json::object{{"faults", list}}));
-        INFO("POST /_sandbox/faults returned " << response.body);
-        REQUIRE(response.status == 200);
-    }
+    // Replaces the sandbox fault set, or clears it with an empty list.
+    void set_faults(const std::vector<std::string>& specs) { sandbox.set_faults(specs); }
 
     // Runs `bbsync run --once` and returns its exit code.
     int sync_once()
@@ -387,25 +365,40 @@ TEST_CASE("rejected bundle entry leaves the job partial", "[integration][faults]
     fleet.set_faults({spec});
     CHECK(fleet.sync_once() == 0);
 
+    // The job that met the fault ends PartiallyCompleted, unless a later bundle of the same job
+    // stored the rejected resource (a Practitioner that recurs), which depends on whose bundle
+    // arrived first. No other job reports a 400.
     const auto jobs = fleet.workspace.jobs();
     REQUIRE(jobs.size() == 3);
+    const auto state_after = fleet.sandbox.state();
+    const bool all_stored =
+        number_at(state_after, "records", "Encounter") == number_at(state_after, "eobs_total");
     auto statuses = count_by(jobs, "status");
-    CHECK(statuses["PartiallyCompleted"] == 1);
-    CHECK(statuses["Completed"] == 2);
+    CHECK(statuses["PartiallyCompleted"] == (all_stored ? 0 : 1));
+    CHECK(statuses["Completed"] == (all_stored ? 3 : 2));
+    int jobs_with_400 = 0;
     for (const auto& job : jobs)
     {
+        const auto summary = text_at(job, "summary");
+        INFO("summary: " << summary);
+        if (summary.find("400") != std::string::npos)
+        {
+            ++jobs_with_400;
+        }
         if (text_at(job, "status") == "PartiallyCompleted")
         {
-            const auto summary = text_at(job, "summary");
-            INFO("summary: " << summary);
             CHECK(summary.find("400") != std::string::npos);
             CHECK(summary.find("424") != std::string::npos);
             CHECK(job.at("resources_failed").to_number<std::int64_t>() >= 1);
         }
     }
+    CHECK(jobs_with_400 <= 1);
+    if (!all_stored)
+    {
+        CHECK(jobs_with_400 == 1);
+    }
     const auto state = fleet.sandbox.state();
     CHECK(times_applied(state, spec) == 1);
-    CHECK(number_at(state, "records", "Encounter") < number_at(state, "eobs_total"));
     check_no_duplicates_or_leaks(state);
 
     check_clean_rerun(fleet);
